@@ -1,0 +1,59 @@
+/// Every configuration key Tributary understands, with its default. This list is the single
+/// source of truth: the loader validates against it, `tributary config keys` prints it, and a
+/// test keeps `docs/configuration.md` in step with it.
+public enum ConfigCatalog {
+    /// All keys, in documentation order.
+    public static let keys: [ConfigKeySpec] = [
+        ConfigKeySpec("node.id", .integer(1...65535), default: "1",
+                      "This node's id, unique in the cluster."),
+        ConfigKeySpec("node.data-dir", .text(allowEmpty: false), default: "./data",
+                      "Directory for all durable state (Raft log, journal segments); created if missing and locked while running."),
+        ConfigKeySpec("rpc.host", .text(allowEmpty: false), default: "127.0.0.1",
+                      "Address the internal binary RPC listens on (ctl and, in cluster mode, other nodes connect here)."),
+        ConfigKeySpec("rpc.port", .port, default: "9870",
+                      "Port of the internal binary RPC."),
+        ConfigKeySpec("rpc.max-frame-bytes", .integer(1024...(1 << 30)), default: "16777216",
+                      "Largest RPC frame body accepted; a frame declaring more is refused before it is buffered."),
+        ConfigKeySpec("rpc.tls.cert-file", .text(allowEmpty: true), default: "",
+                      "PEM certificate chain for the RPC listener and client; empty means plain TCP."),
+        ConfigKeySpec("rpc.tls.key-file", .text(allowEmpty: true), default: "",
+                      "PEM private key matching rpc.tls.cert-file."),
+        ConfigKeySpec("rpc.tls.ca-file", .text(allowEmpty: true), default: "",
+                      "PEM CA bundle used to verify peers; empty means the system trust roots."),
+        ConfigKeySpec("admin.host", .text(allowEmpty: false), default: "127.0.0.1",
+                      "Address of the admin HTTP API (/metrics, /health/live, /health/ready)."),
+        ConfigKeySpec("admin.port", .port, default: "9880",
+                      "Port of the admin HTTP API."),
+        ConfigKeySpec("mqtt.host", .text(allowEmpty: false), default: "0.0.0.0",
+                      "Address the MQTT TCP listener binds to."),
+        ConfigKeySpec("mqtt.port", .port, default: "1883",
+                      "Port of the MQTT TCP listener."),
+        ConfigKeySpec("log.level", .choice(["trace", "debug", "info", "notice", "warning", "error", "critical"]),
+                      default: "info", "Lowest level that is logged."),
+        ConfigKeySpec("log.format", .choice(["text", "json"]), default: "text",
+                      "`text` for humans, `json` for one JSON object per line (log shippers)."),
+    ]
+
+    /// Looks a key up by its dotted name.
+    public static func spec(named name: String) -> ConfigKeySpec? {
+        byName[name]
+    }
+
+    private static let byName: [String: ConfigKeySpec] = Dictionary(
+        uniqueKeysWithValues: keys.map { ($0.name, $0) }
+    )
+
+    /// The dotted prefixes that are sections (e.g. `rpc`, `rpc.tls`), not keys.
+    public static let sections: Set<String> = {
+        var sections = Set<String>()
+        for key in keys {
+            var parts = key.name.split(separator: ".").map(String.init)
+            parts.removeLast()
+            while !parts.isEmpty {
+                sections.insert(parts.joined(separator: "."))
+                parts.removeLast()
+            }
+        }
+        return sections
+    }()
+}

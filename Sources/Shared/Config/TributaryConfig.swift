@@ -1,0 +1,117 @@
+import Logging
+
+/// The validated configuration of one Tributary process, built by ``ConfigLoader`` from
+/// (highest precedence first) command-line flags, `TRIBUTARY_…` environment variables, the YAML
+/// file and the defaults in ``ConfigCatalog``.
+public struct TributaryConfig: Sendable, Equatable {
+    /// Identity and storage of this node.
+    public struct Node: Sendable, Equatable {
+        /// Unique node id in the cluster.
+        public var id: Int
+        /// Directory holding all durable state.
+        public var dataDir: String
+    }
+
+    /// A host and port to listen on.
+    public struct Listener: Sendable, Equatable, CustomStringConvertible {
+        /// Bind address.
+        public var host: String
+        /// Bind port; 0 means any free port.
+        public var port: Int
+
+        public var description: String { "\(host):\(port)" }
+    }
+
+    /// PEM files for TLS; all nil means plain TCP.
+    public struct TLSFiles: Sendable, Equatable {
+        /// Certificate chain.
+        public var certificateFile: String?
+        /// Private key.
+        public var privateKeyFile: String?
+        /// CA bundle to verify peers.
+        public var caFile: String?
+
+        /// Whether TLS is configured.
+        public var isEnabled: Bool { certificateFile != nil }
+    }
+
+    /// The internal RPC endpoint.
+    public struct RPC: Sendable, Equatable {
+        /// Where it listens.
+        public var listener: Listener
+        /// Largest accepted frame body.
+        public var maxFrameBytes: Int
+        /// TLS material.
+        public var tls: TLSFiles
+    }
+
+    /// How logs are written.
+    public enum LogFormat: String, Sendable, Equatable {
+        /// Human-readable lines.
+        case text
+        /// One JSON object per line.
+        case json
+    }
+
+    /// Logging settings.
+    public struct Log: Sendable, Equatable {
+        /// Lowest level logged.
+        public var level: Logger.Level
+        /// Line format.
+        public var format: LogFormat
+    }
+
+    /// Node identity and storage.
+    public var node: Node
+    /// Internal RPC.
+    public var rpc: RPC
+    /// Admin HTTP API.
+    public var admin: Listener
+    /// MQTT TCP listener.
+    public var mqtt: Listener
+    /// Logging.
+    public var log: Log
+}
+
+extension TributaryConfig {
+    /// Builds the typed configuration from resolved, already validated raw values.
+    init(resolved value: (String) -> String) throws(ConfigurationError) {
+        func int(_ key: String) -> Int { Int(value(key).trimmingSpaces) ?? 0 }
+        func optional(_ key: String) -> String? {
+            let raw = value(key).trimmingSpaces
+            return raw.isEmpty ? nil : raw
+        }
+        let tls = TLSFiles(
+            certificateFile: optional("rpc.tls.cert-file"),
+            privateKeyFile: optional("rpc.tls.key-file"),
+            caFile: optional("rpc.tls.ca-file")
+        )
+        if (tls.certificateFile == nil) != (tls.privateKeyFile == nil) {
+            throw .inconsistent(
+                key: tls.certificateFile == nil ? "rpc.tls.cert-file" : "rpc.tls.key-file",
+                problem: "rpc.tls.cert-file and rpc.tls.key-file must be set together"
+            )
+        }
+        if tls.caFile != nil && tls.certificateFile == nil {
+            throw .inconsistent(key: "rpc.tls.ca-file", problem: "set only together with rpc.tls.cert-file and rpc.tls.key-file")
+        }
+        self.node = Node(id: int("node.id"), dataDir: value("node.data-dir").trimmingSpaces)
+        self.rpc = RPC(
+            listener: Listener(host: value("rpc.host").trimmingSpaces, port: int("rpc.port")),
+            maxFrameBytes: int("rpc.max-frame-bytes"),
+            tls: tls
+        )
+        self.admin = Listener(host: value("admin.host").trimmingSpaces, port: int("admin.port"))
+        self.mqtt = Listener(host: value("mqtt.host").trimmingSpaces, port: int("mqtt.port"))
+        self.log = Log(
+            level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,
+            format: LogFormat(rawValue: value("log.format").trimmingSpaces) ?? .text
+        )
+    }
+
+    /// The configuration with every key at its default.
+    public static var defaults: TributaryConfig {
+        // The catalog's defaults are valid by construction (a test checks it).
+        (try? TributaryConfig(resolved: { name in ConfigCatalog.spec(named: name)?.defaultValue ?? "" }))!
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import UnixSignals
+import Shared
+
+/// Wires one node process: the data directory lock, the services of its roles, the admin API,
+/// readiness, the ready line, and graceful shutdown on SIGTERM/SIGINT in one `ServiceGroup`.
+struct NodeAssembly {
+    let config: TributaryConfig
+    let mode: String
+    let logger: Logger
+    let dataDirectory: DataDirectory
+
+    init(config: TributaryConfig, mode: String, logger: Logger) throws {
+        self.config = config
+        self.mode = mode
+        self.logger = logger
+        do {
+            self.dataDirectory = try DataDirectory(path: config.node.dataDir)
+        } catch {
+            FileHandle.standardError.write(Data("tributary: \(error)\n".utf8))
+            throw ExitCode(73)
+        }
+    }
+
+    func run() async throws {
+        let readiness = NodeReadiness()
+        let mode = self.mode
+        let config = self.config
+        let dataPath = dataDirectory.path
+        let listeners: Set<String> = ["admin"]
+        let roles: [String] = []
+        let report = StartupReport(expecting: listeners) { bound in
+            let parts = bound.keys.sorted().map { name in
+                let host = name == "admin" ? config.admin.host : config.rpc.listener.host
+                return "\(name)=\(host):\(bound[name] ?? 0)"
+            }
+            let line = "tributary \(mode) ready node=\(config.node.id) roles=\(roles.isEmpty ? "none" : roles.joined(separator: ",")) "
+                + parts.joined(separator: " ") + " data=\(dataPath)"
+            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            readiness.set("listeners", ready: true)
+        }
+        readiness.register("listeners")
+        let admin = AdminServer(
+            listener: config.admin,
+            readiness: readiness,
+            logger: Logger(label: "tributary.admin")
+        ) { port in
+            report.bound("admin", port: port)
+        }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [.init(service: admin)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        logger.info("starting", metadata: ["mode": "\(mode)", "node": "\(config.node.id)", "data": "\(dataPath)"])
+        try await group.run()
+        logger.info("stopped cleanly")
+        withExtendedLifetime(dataDirectory) {}
+    }
+}

@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+import Shared
+
+/// `tributary standalone`: every role in one process, on embedded defaults (the default way to
+/// run Tributary). Roles not built yet are not started; the ready line lists what runs.
+struct StandaloneCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "standalone",
+        abstract: "Run all roles in one process (data in ./data by default)."
+    )
+
+    @OptionGroup var options: ConfigOptions
+
+    @Option(name: .long, help: "Data directory (node.data-dir).")
+    var dataDir: String?
+
+    @Option(name: .long, help: "MQTT port (mqtt.port); 0 picks a free port.")
+    var mqttPort: Int?
+
+    @Option(name: .long, help: "Admin HTTP port (admin.port); 0 picks a free port.")
+    var adminPort: Int?
+
+    @Option(name: .long, help: "Internal RPC port (rpc.port); 0 picks a free port.")
+    var rpcPort: Int?
+
+    func run() async throws {
+        let config = try await options.load(overrides: [
+            "node.data-dir": dataDir,
+            "mqtt.port": mqttPort.map(String.init),
+            "admin.port": adminPort.map(String.init),
+            "rpc.port": rpcPort.map(String.init),
+        ])
+        Observability.bootstrap(log: config.log)
+        let logger = Logger(label: "tributary.standalone")
+        let node = try NodeAssembly(config: config, mode: "standalone", logger: logger)
+        try await node.run()
+    }
+}
