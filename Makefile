@@ -1,0 +1,45 @@
+# Tributary — developer and operator entry points.
+SWIFT ?= swift
+CONFIG ?= debug
+BIN := .build/$(CONFIG)/tributary
+
+.PHONY: build release run test test-deps check-warnings bench bench-rpc sim clean
+
+## build: compile everything (debug), tests included
+build:
+	$(SWIFT) build --build-tests
+
+## release: optimised build of the tributary command
+release:
+	$(SWIFT) build -c release --product tributary
+
+## run: standalone Tributary on embedded defaults, data in ./data
+run:
+	$(SWIFT) build --product tributary
+	.build/debug/tributary standalone --data-dir ./data
+
+## test: build with a warning check on our own code, then run every test
+test: test-deps
+	@mkdir -p .build
+	$(SWIFT) build --build-tests 2>&1 | tee .build/build.log
+	@$(MAKE) --no-print-directory check-warnings
+	$(SWIFT) test --skip-build
+
+## test-deps: what the integration tests need (real third-party clients), see scripts/
+test-deps:
+	bash scripts/install-test-deps.sh
+
+## check-warnings: fail if the last build log shows a warning in Sources/ or Tests/
+check-warnings:
+	@if grep -E '^/[^ ]*/(Sources|Tests)/[^ ]*: warning:' .build/build.log | grep -v '/.build/'; then \
+		echo "error: compiler warnings in our code (see above)"; exit 1; fi
+
+## bench: every benchmark; results are written into BENCHMARKS.md by hand from the output
+bench: bench-rpc
+
+## bench-rpc: binary RPC calls/s and latency vs a raw NIO echo baseline (release build)
+bench-rpc: release
+	bash bench/rpc.sh
+
+clean:
+	rm -rf .build

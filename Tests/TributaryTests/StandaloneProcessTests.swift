@@ -1,0 +1,78 @@
+import Foundation
+import Testing
+
+/// The `tributary` executable as an operator runs it: real process, real ports, real signals.
+@Suite("tributary standalone process", .serialized)
+struct StandaloneProcessTests {
+    @Test func startsServesHealthAndMetricsAndStopsOnSIGTERM() async throws {
+        let node = try TributaryProcess.standalone()
+        let fields = try #require(await node.readyFields(), "no ready line; stderr: \(node.standardError)")
+        let admin = try #require(fields["admin"])
+        #expect(fields["node"] == "1")
+        #expect(!admin.hasSuffix(":0"), "port 0 must be replaced by the bound port")
+
+        let live = try await httpGet("http://\(admin)/health/live")
+        #expect(live.status == 200)
+        let ready = try await httpGet("http://\(admin)/health/ready")
+        #expect(ready.status == 200)
+        #expect(ready.body.contains("ready"))
+        let metrics = try await httpGet("http://\(admin)/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.contentType?.hasPrefix("text/plain") == true)
+
+        node.signal(SIGTERM)
+        #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
+        #expect(node.standardError.contains("stopped cleanly"))
+    }
+
+    @Test func stopsCleanlyOnSIGINT() async throws {
+        let node = try TributaryProcess.standalone()
+        _ = try #require(await node.readyFields())
+        node.signal(SIGINT)
+        #expect(await node.exitStatus() == 0)
+    }
+
+    @Test func refusesASecondProcessOnTheSameDataDirectory() async throws {
+        let first = try TributaryProcess.standalone()
+        let fields = try #require(await first.readyFields())
+        let data = try #require(fields["data"])
+        let second = try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0"])
+        #expect(await second.exitStatus() == 73)
+        #expect(second.standardError.contains("is in use by another tributary process"))
+    }
+
+    @Test func refusesBadConfigurationNamingTheKey() async throws {
+        let dir = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let badPort = try TributaryProcess(["standalone", "--data-dir", dir, "--admin-port", "99999"])
+        #expect(await badPort.exitStatus() == 78)
+        #expect(badPort.standardError.contains("admin.port"))
+
+        let file = dir + "/bad.yaml"
+        try "mqtt:\n  prot: 1883\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let unknownKey = try TributaryProcess(["standalone", "--config", file, "--data-dir", dir])
+        #expect(await unknownKey.exitStatus() == 78)
+        #expect(unknownKey.standardError.contains("unknown key 'mqtt.prot'"))
+
+        let missing = try TributaryProcess(["standalone", "--config", dir + "/absent.yaml", "--data-dir", dir])
+        #expect(await missing.exitStatus() == 78)
+        #expect(missing.standardError.contains("no such file"))
+
+        let typo = try TributaryProcess(["standalone", "--data-dir", dir], environment: ["TRIBUTARY_MQTT_PROT": "1"])
+        #expect(await typo.exitStatus() == 78)
+        #expect(typo.standardError.contains("TRIBUTARY_MQTT_PROT"))
+    }
+
+    @Test func jsonLogsAreOneObjectPerLine() async throws {
+        let node = try TributaryProcess.standalone(extra: ["--log-format", "json"])
+        _ = try #require(await node.readyFields())
+        node.signal(SIGTERM)
+        #expect(await node.exitStatus() == 0)
+        let lines = node.standardError.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            #expect(object?["level"] != nil && object?["msg"] != nil, "not a JSON log line: \(line)")
+        }
+    }
+}
