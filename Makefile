@@ -1,4 +1,6 @@
 # Tributary — developer and operator entry points.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
 SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/tributary
