@@ -7,6 +7,7 @@ public struct MQTTAuth: Hashable, Sendable {
     /// AUTH properties: authentication method and data, reason string, user properties.
     public var properties: MQTTProperties
 
+    /// Creates an AUTH packet.
     public init(reasonCode: MQTTReasonCode = .success, properties: MQTTProperties = MQTTProperties()) {
         self.reasonCode = reasonCode
         self.properties = properties

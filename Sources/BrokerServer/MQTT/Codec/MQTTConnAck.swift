@@ -5,10 +5,12 @@ import NIOCore
 public struct MQTTConnAck: Hashable, Sendable {
     /// Session Present (always false in 3.1, and with any failure code).
     public var sessionPresent: Bool
+    /// The result: Success or the failure; before 5.0 one with an ``MQTTConnectReturnCode``.
     public var reasonCode: MQTTReasonCode
     /// CONNACK properties (5.0 only).
     public var properties: MQTTProperties
 
+    /// Creates a CONNACK; the defaults accept the connection without a session.
     public init(sessionPresent: Bool = false, reasonCode: MQTTReasonCode = .success, properties: MQTTProperties = MQTTProperties()) {
         self.sessionPresent = sessionPresent
         self.reasonCode = reasonCode

@@ -11,12 +11,16 @@ public struct MQTTConnect: Hashable, Sendable {
     public var keepAlive: UInt16
     /// The client identifier; may be empty in 5.0, and in 3.1.1 with clean session.
     public var clientIdentifier: String
+    /// The will message, if the client set one.
     public var will: MQTTWill?
+    /// The user name, if the user name flag is set.
     public var userName: String?
+    /// The password, if the password flag is set (binary data).
     public var password: ByteBuffer?
     /// CONNECT properties (5.0 only).
     public var properties: MQTTProperties
 
+    /// Creates a CONNECT for `protocolVersion`.
     public init(
         protocolVersion: MQTTProtocolVersion,
         cleanStart: Bool = true,

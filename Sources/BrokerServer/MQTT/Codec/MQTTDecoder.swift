@@ -10,6 +10,7 @@ import NIOCore
 /// ``State/awaitingConnect``, accepts only CONNECT, and switches to the version that CONNECT
 /// announces; a client-side decoder is created with the version its own CONNECT used.
 public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
+    /// Decoded packets.
     public typealias InboundOut = MQTTPacket
 
     /// Which end of the connection decodes; packets of the other direction are protocol errors.
@@ -39,6 +40,7 @@ public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         /// Check that payloads marked with Payload Format Indicator 1 are valid UTF-8.
         public var validatePayloadFormat: Bool
 
+        /// Limits and policies; the defaults accept packets up to 1 MiB.
         public init(maximumPacketSize: Int = 1 << 20, rejectDiscouragedCodePoints: Bool = false, validatePayloadFormat: Bool = true) {
             self.maximumPacketSize = maximumPacketSize
             self.rejectDiscouragedCodePoints = rejectDiscouragedCodePoints
@@ -46,7 +48,9 @@ public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         }
     }
 
+    /// Which side this decoder runs on.
     public let role: Role
+    /// The limits and policies in force.
     public let configuration: Configuration
     /// The current state; changes when a server-side decoder decodes CONNECT.
     public private(set) var state: State
@@ -66,10 +70,12 @@ public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         self.state = .connected(version)
     }
 
+    /// Decodes the next packet, `nil` if more bytes are needed; throws ``MQTTDecodeError``.
     public mutating func decode(buffer: inout ByteBuffer) throws -> MQTTPacket? {
         try self.decodePacket(buffer: &buffer)
     }
 
+    /// Decodes what is left at end of input; a partial packet stays unread.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> MQTTPacket? {
         try self.decodePacket(buffer: &buffer)
     }

@@ -8,6 +8,7 @@ public struct MQTTDisconnect: Hashable, Sendable {
     /// DISCONNECT properties (5.0 only).
     public var properties: MQTTProperties
 
+    /// Creates a DISCONNECT; the default is a normal disconnection.
     public init(reasonCode: MQTTReasonCode = .normalDisconnection, properties: MQTTProperties = MQTTProperties()) {
         self.reasonCode = reasonCode
         self.properties = properties

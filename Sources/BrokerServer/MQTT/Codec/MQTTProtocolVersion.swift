@@ -28,6 +28,7 @@ public enum MQTTProtocolVersion: UInt8, Hashable, Sendable, CaseIterable, Custom
     /// Whether packets of this revision carry reason codes and properties.
     public var isV5: Bool { self == .v5 }
 
+    /// The version as people write it ("3.1.1").
     public var description: String {
         switch self {
         case .v3_1: return "3.1"

@@ -2,8 +2,11 @@ import NIOCore
 
 /// PUBLISH: an application message, in either direction.
 public struct MQTTPublish: Hashable, Sendable {
+    /// Set on redelivery; only with QoS 1 and 2.
     public var dup: Bool
+    /// The delivery guarantee.
     public var qos: MQTTQoS
+    /// Whether the message is (to be) retained.
     public var retain: Bool
     /// The topic name; may be empty in 5.0 when a topic alias is given.
     public var topicName: String
@@ -14,6 +17,7 @@ public struct MQTTPublish: Hashable, Sendable {
     /// The application message; a slice of the received bytes when decoded (no copy).
     public var payload: ByteBuffer
 
+    /// Creates a PUBLISH; QoS 1 and 2 need a non-zero packet identifier.
     public init(
         dup: Bool = false,
         qos: MQTTQoS = .atMostOnce,

@@ -4,6 +4,7 @@ public enum MQTTQoS: UInt8, Hashable, Sendable, CaseIterable, Comparable {
     case atLeastOnce = 1
     case exactlyOnce = 2
 
+    /// Orders by level.
     public static func < (lhs: MQTTQoS, rhs: MQTTQoS) -> Bool { lhs.rawValue < rhs.rawValue }
 }
 

@@ -2,6 +2,7 @@ import NIOCore
 
 /// SUBACK: one reason code per topic filter of the SUBSCRIBE, in order.
 public struct MQTTSubAck: Hashable, Sendable {
+    /// The identifier of the SUBSCRIBE being answered.
     public var packetIdentifier: UInt16
     /// SUBACK properties (5.0 only).
     public var properties: MQTTProperties
@@ -9,6 +10,7 @@ public struct MQTTSubAck: Hashable, Sendable {
     /// (its 0x80 failure), 3.1 only granted QoS.
     public var reasonCodes: [MQTTReasonCode]
 
+    /// Creates a SUBACK.
     public init(packetIdentifier: UInt16, properties: MQTTProperties = MQTTProperties(), reasonCodes: [MQTTReasonCode]) {
         self.packetIdentifier = packetIdentifier
         self.properties = properties

@@ -9,6 +9,7 @@ public struct MQTTSubscribe: Hashable, Sendable {
     /// At least one.
     public var subscriptions: [MQTTSubscription]
 
+    /// Creates a SUBSCRIBE.
     public init(packetIdentifier: UInt16, properties: MQTTProperties = MQTTProperties(), subscriptions: [MQTTSubscription]) {
         self.packetIdentifier = packetIdentifier
         self.properties = properties

@@ -18,6 +18,7 @@ public struct MQTTSubscription: Hashable, Sendable {
     /// Retain Handling (5.0).
     public var retainHandling: RetainHandling
 
+    /// A subscription; the defaults are the 3.1.1 behaviour at QoS 0.
     public init(
         topicFilter: String,
         qos: MQTTQoS = .atMostOnce,

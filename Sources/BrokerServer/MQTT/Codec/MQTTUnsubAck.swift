@@ -3,12 +3,14 @@ import NIOCore
 /// UNSUBACK: in 5.0 one reason code per topic filter of the UNSUBSCRIBE; in 3.1/3.1.1 only the
 /// packet identifier.
 public struct MQTTUnsubAck: Hashable, Sendable {
+    /// The identifier of the UNSUBSCRIBE being answered.
     public var packetIdentifier: UInt16
     /// UNSUBACK properties (5.0 only).
     public var properties: MQTTProperties
     /// 5.0 only (at least one there); empty in 3.1 and 3.1.1.
     public var reasonCodes: [MQTTReasonCode]
 
+    /// Creates an UNSUBACK.
     public init(packetIdentifier: UInt16, properties: MQTTProperties = MQTTProperties(), reasonCodes: [MQTTReasonCode] = []) {
         self.packetIdentifier = packetIdentifier
         self.properties = properties

@@ -9,6 +9,7 @@ public struct MQTTUnsubscribe: Hashable, Sendable {
     /// At least one.
     public var topicFilters: [String]
 
+    /// Creates an UNSUBSCRIBE.
     public init(packetIdentifier: UInt16, properties: MQTTProperties = MQTTProperties(), topicFilters: [String]) {
         self.packetIdentifier = packetIdentifier
         self.properties = properties

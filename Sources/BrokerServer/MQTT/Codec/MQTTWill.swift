@@ -6,11 +6,14 @@ public struct MQTTWill: Hashable, Sendable {
     public var topic: String
     /// The message; a slice of the received packet when decoded.
     public var payload: ByteBuffer
+    /// The QoS the will is published with.
     public var qos: MQTTQoS
+    /// Whether the will is published retained.
     public var retain: Bool
     /// Will properties (5.0 only).
     public var properties: MQTTProperties
 
+    /// A will message.
     public init(
         topic: String,
         payload: ByteBuffer,
