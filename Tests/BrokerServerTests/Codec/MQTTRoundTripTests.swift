@@ -76,6 +76,21 @@ struct MQTTRoundTripTests {
         }
     }
 
+    @Test("a client decoder can be told the version")
+    func clientSetsVersion() throws {
+        var decoder = MQTTDecoder(role: .client, version: .v5)
+        var v3Connack = MQTTCodecTestSupport.buffer([0x20, 0x02, 0x01, 0x00])
+        // Read as 5.0 the CONNACK lacks its property length.
+        var probe = decoder
+        #expect(throws: MQTTDecodeError.truncated(field: "property length")) {
+            _ = try probe.decodePacket(buffer: &v3Connack)
+        }
+        decoder.setProtocolVersion(.v3_1_1)
+        #expect(decoder.state == .connected(.v3_1_1))
+        v3Connack.moveReaderIndex(to: 0)
+        #expect(try decoder.decodePacket(buffer: &v3Connack) == .connack(MQTTConnAck(sessionPresent: true)))
+    }
+
     @Test("CONNECT fed one byte at a time decodes once complete")
     func connectDripFeed() throws {
         let connect = Support.samplePackets(.v5)[0]

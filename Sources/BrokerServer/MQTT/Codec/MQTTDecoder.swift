@@ -70,6 +70,12 @@ public struct MQTTDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         self.state = .connected(version)
     }
 
+    /// Switches to `version` for every following packet: a client tells its decoder the version
+    /// of the CONNECT it sent (e.g. when retrying 3.1.1 after a 5.0 refusal).
+    public mutating func setProtocolVersion(_ version: MQTTProtocolVersion) {
+        self.state = .connected(version)
+    }
+
     /// Decodes the next packet, `nil` if more bytes are needed; throws ``MQTTDecodeError``.
     public mutating func decode(buffer: inout ByteBuffer) throws -> MQTTPacket? {
         try self.decodePacket(buffer: &buffer)
