@@ -13,6 +13,13 @@ public struct MemoryRaftStorage: RaftStorage, Sendable, Equatable {
         self.log = []
     }
 
+    /// Storage holding exactly this state (a disk implementation restores its mirror this way).
+    public init(hardState: RaftHardState, snapshot: RaftSnapshot, log: [RaftEntry]) {
+        self.hardState = hardState
+        self.snapshot = snapshot
+        self.log = log
+    }
+
     /// Storage for a founding member of a new cluster: every founder starts with the same
     /// committed entry 1 (term 1) holding the initial configuration, as etcd bootstraps.
     public init(bootstrap configuration: RaftConfiguration) {
