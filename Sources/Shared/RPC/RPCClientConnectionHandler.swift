@@ -1,0 +1,197 @@
+import Logging
+import NIOCore
+
+/// The client end of one RPC connection: assigns correlation ids, writes request frames and
+/// routes response, stream and error frames back to the waiting calls.
+///
+/// Loop-bound: every method runs on the channel's event loop. Many calls may be outstanding at
+/// once (pipelining); frames written outside a read are flushed once per loop tick.
+final class RPCClientConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = RPCFrame
+    typealias OutboundOut = RPCFrame
+
+    private enum Pending {
+        case unary(RPCPromiseOnce<ByteBuffer>)
+        case stream(RPCStreamReceiver)
+
+        func fail(_ error: RPCError) {
+            switch self {
+            case .unary(let once): once.complete(.failure(error))
+            case .stream(let receiver): receiver.finish(error)
+            }
+        }
+    }
+
+    private let logger: Logger
+    private let metrics: RPCMetrics
+    private var pending: [UInt64: Pending] = [:]
+    private var nextCorrelationID: UInt64 = 1
+    private var context: ChannelHandlerContext?
+    private var countedAsOpen = false
+    private var reading = false
+    private var needsFlush = false
+    private var flushScheduled = false
+
+    init(logger: Logger, metrics: RPCMetrics) {
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Whether calls can be sent (the channel may report active before `channelActive` ran).
+    private var isActive: Bool { self.context?.channel.isActive ?? false }
+
+    /// Number of calls awaiting an answer.
+    var outstandingCalls: Int { self.pending.count }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        self.countedAsOpen = true
+        self.metrics.connectionOpened()
+        context.fireChannelActive()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if self.countedAsOpen {
+            self.metrics.connectionClosed()
+        }
+        self.countedAsOpen = false
+        let pending = self.pending
+        self.pending = [:]
+        let error = RPCError(.unavailable, "connection to \(context.remoteAddress.map { "\($0)" } ?? "server") closed")
+        for (_, call) in pending {
+            call.fail(error)
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if error is RPCFrameError {
+            self.metrics.frameRejected()
+            self.logger.warning("closing RPC connection after malformed frame from server", metadata: ["error": "\(error)"])
+        } else {
+            self.logger.debug("RPC client connection error", metadata: ["error": "\(error)"])
+        }
+        context.close(promise: nil)
+    }
+
+    // MARK: - Starting calls
+
+    /// Sends a unary request; `once` is completed with the answer. Returns the correlation id.
+    func startUnary(methodID: UInt32, body: ByteBuffer, timeoutMillis: UInt32, once: RPCPromiseOnce<ByteBuffer>) -> UInt64? {
+        guard self.isActive else {
+            once.complete(.failure(RPCError(.unavailable, "connection is closed")))
+            return nil
+        }
+        let id = self.allocateID()
+        self.pending[id] = .unary(once)
+        self.write(RPCFrame(kind: .request, methodID: methodID, correlationID: id, timeoutMillis: timeoutMillis, body: body))
+        return id
+    }
+
+    /// Sends a stream request and the initial credit window. Returns the correlation id.
+    func startStream(methodID: UInt32, body: ByteBuffer, timeoutMillis: UInt32, receiver: RPCStreamReceiver) -> UInt64? {
+        guard self.isActive else {
+            receiver.finish(RPCError(.unavailable, "connection is closed"))
+            return nil
+        }
+        let id = self.allocateID()
+        self.pending[id] = .stream(receiver)
+        self.write(RPCFrame(kind: .request, methodID: methodID, correlationID: id, timeoutMillis: timeoutMillis, body: body))
+        self.write(.windowUpdate(correlationID: id, credit: UInt32(clamping: receiver.window)))
+        return id
+    }
+
+    /// Gives up on a call (cancel or client-side deadline): fails it and tells the server.
+    func abort(_ id: UInt64, _ error: RPCError) {
+        guard let call = self.pending.removeValue(forKey: id) else { return }
+        call.fail(error)
+        self.write(RPCFrame(kind: .cancel, correlationID: id))
+    }
+
+    /// Grants `credit` more items to stream `id`.
+    func grant(_ id: UInt64, credit: Int) {
+        guard case .stream? = self.pending[id] else { return }
+        self.write(.windowUpdate(correlationID: id, credit: UInt32(clamping: credit)))
+    }
+
+    private func allocateID() -> UInt64 {
+        defer { self.nextCorrelationID &+= 1 }
+        return self.nextCorrelationID
+    }
+
+    // MARK: - Reading
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = self.unwrapInboundIn(data)
+        self.reading = true
+        let id = frame.correlationID
+        switch frame.kind {
+        case .response:
+            if case .unary(let once)? = self.pending.removeValue(forKey: id) {
+                once.complete(.success(frame.body))
+            }
+        case .streamItem:
+            if case .stream(let receiver)? = self.pending[id] {
+                receiver.deliver(frame.body)
+            }
+        case .streamEnd:
+            if case .stream(let receiver)? = self.pending.removeValue(forKey: id) {
+                receiver.finish(nil)
+            }
+        case .error:
+            var body = frame.body
+            let error: RPCError
+            do {
+                error = try RPCError(rpcBody: &body)
+            } catch {
+                self.protocolViolation(.malformedBody(kind: .error, reason: "\(error)"), context: context)
+                return
+            }
+            self.pending.removeValue(forKey: id)?.fail(error)
+        case .ping:
+            self.write(RPCFrame(kind: .pong, correlationID: id, body: frame.body))
+        case .pong:
+            break
+        case .request, .cancel, .windowUpdate:
+            self.protocolViolation(.malformedBody(kind: frame.kind, reason: "not valid from a server"), context: context)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        self.reading = false
+        if self.needsFlush {
+            self.needsFlush = false
+            context.flush()
+        }
+        context.fireChannelReadComplete()
+    }
+
+    private func protocolViolation(_ error: RPCFrameError, context: ChannelHandlerContext) {
+        self.metrics.frameRejected()
+        self.logger.warning("closing RPC connection after protocol violation by server", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
+    // MARK: - Writing
+
+    private func write(_ frame: RPCFrame) {
+        guard let context = self.context else { return }
+        context.write(self.wrapOutboundOut(frame), promise: nil)
+        if self.reading {
+            self.needsFlush = true
+        } else if !self.flushScheduled {
+            self.flushScheduled = true
+            context.eventLoop.assumeIsolated().execute {
+                self.flushScheduled = false
+                self.context?.flush()
+            }
+        }
+    }
+}

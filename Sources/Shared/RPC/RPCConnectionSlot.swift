@@ -1,0 +1,143 @@
+import Logging
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// One pooled connection of an ``RPCClient``: connects lazily, reconnects after a drop, and
+/// backs off exponentially (with jitter) after failed attempts, rotating through the endpoints.
+///
+/// Loop-bound: all state is touched only on `eventLoop`.
+final class RPCConnectionSlot: @unchecked Sendable {
+    typealias Waiter = (Result<RPCClientConnectionHandler, RPCError>) -> Void
+
+    let eventLoop: any EventLoop
+    private let configuration: RPCClientConfiguration
+    private let logger: Logger
+    private let metrics: RPCMetrics
+    private var channel: (any Channel)?
+    private var handler: RPCClientConnectionHandler?
+    private var waiters: [Waiter] = []
+    private var connecting = false
+    private var failures = 0
+    private var nextAttempt = NIODeadline.uptimeNanoseconds(0)
+    private var endpointIndex: Int
+    private var closed = false
+
+    init(eventLoop: any EventLoop, configuration: RPCClientConfiguration, index: Int, logger: Logger, metrics: RPCMetrics) {
+        self.eventLoop = eventLoop
+        self.configuration = configuration
+        self.endpointIndex = index
+        self.logger = logger
+        self.metrics = metrics
+    }
+
+    /// Calls `body` with a live connection, connecting first if needed (on the loop).
+    func withConnection(_ body: @escaping Waiter) {
+        self.eventLoop.preconditionInEventLoop()
+        if self.closed {
+            body(.failure(RPCError(.unavailable, "client is shut down")))
+            return
+        }
+        if let handler = self.handler, let channel = self.channel, channel.isActive {
+            body(.success(handler))
+            return
+        }
+        self.waiters.append(body)
+        if !self.connecting {
+            self.connecting = true
+            if self.nextAttempt > .now() {
+                _ = self.eventLoop.assumeIsolated().scheduleTask(deadline: self.nextAttempt) { self.connect() }
+            } else {
+                self.connect()
+            }
+        }
+    }
+
+    private func connect() {
+        guard !self.closed else {
+            self.connectFailed(RPCError(.unavailable, "client is shut down"), countsAsFailure: false)
+            return
+        }
+        let endpoints = self.configuration.endpoints
+        guard !endpoints.isEmpty else {
+            self.connectFailed(RPCError(.unavailable, "no endpoints configured"), countsAsFailure: false)
+            return
+        }
+        let endpoint = endpoints[self.endpointIndex % endpoints.count]
+        let configuration = self.configuration
+        let logger = self.logger
+        let metrics = self.metrics
+        let bootstrap = ClientBootstrap(group: self.eventLoop)
+            .connectTimeout(configuration.connectTimeout)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    if let tls = configuration.tls {
+                        try sync.addHandler(NIOSSLClientHandler(
+                            context: tls,
+                            serverHostname: configuration.tlsServerHostname ?? endpoint.host
+                        ))
+                    }
+                    try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
+                    try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
+                    try sync.addHandler(RPCClientConnectionHandler(logger: logger, metrics: metrics))
+                }
+            }
+        bootstrap.connect(host: endpoint.host, port: endpoint.port).hop(to: self.eventLoop).assumeIsolated().whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard !self.closed, let handler = try? channel.pipeline.syncOperations.handler(type: RPCClientConnectionHandler.self) else {
+                    channel.close(promise: nil)
+                    self.connectFailed(RPCError(.unavailable, "client is shut down"), countsAsFailure: false)
+                    return
+                }
+                self.connected(channel, handler)
+            case .failure(let error):
+                self.logger.debug("RPC connect failed", metadata: ["endpoint": "\(endpoint)", "error": "\(error)"])
+                self.connectFailed(RPCError(.unavailable, "cannot connect to \(endpoint): \(error)"), countsAsFailure: true)
+            }
+        }
+    }
+
+    private func connected(_ channel: any Channel, _ handler: RPCClientConnectionHandler) {
+        self.connecting = false
+        self.failures = 0
+        self.channel = channel
+        self.handler = handler
+        channel.closeFuture.hop(to: self.eventLoop).assumeIsolated().whenComplete { _ in
+            if self.channel === channel {
+                self.channel = nil
+                self.handler = nil
+            }
+        }
+        let waiters = self.waiters
+        self.waiters = []
+        for waiter in waiters {
+            waiter(.success(handler))
+        }
+    }
+
+    private func connectFailed(_ error: RPCError, countsAsFailure: Bool) {
+        self.connecting = false
+        if countsAsFailure {
+            self.failures += 1
+            self.endpointIndex &+= 1
+            self.nextAttempt = .now() + self.configuration.backoff.delay(afterFailures: self.failures)
+        }
+        let waiters = self.waiters
+        self.waiters = []
+        for waiter in waiters {
+            waiter(.failure(error))
+        }
+    }
+
+    /// Closes the connection and refuses further calls; the future completes once closed.
+    func close() -> EventLoopFuture<Void> {
+        self.eventLoop.preconditionInEventLoop()
+        self.closed = true
+        guard let channel = self.channel else { return self.eventLoop.makeSucceededVoidFuture() }
+        channel.close(promise: nil)
+        return channel.closeFuture
+    }
+}

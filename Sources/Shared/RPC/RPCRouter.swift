@@ -1,0 +1,112 @@
+import NIOCore
+
+/// The table of methods a server (or ``InProcessTransport``) serves.
+///
+/// Build it once at start-up by registering every service's handlers, then hand it to the
+/// transport. Dispatch is bytes-in/bytes-out, so the socket server and the in-process transport
+/// share it. The core handlers are future-based and run on the call's event loop (no `Task` per
+/// call); the `…Async` variants wrap an `async` function for convenience.
+public struct RPCRouter: Sendable {
+    /// One registered method, in untyped form.
+    enum Handler: Sendable {
+        case unary(name: String, @Sendable (ByteBuffer, RPCCallContext) -> EventLoopFuture<ByteBuffer>)
+        case stream(name: String, @Sendable (ByteBuffer, RPCCallContext, RPCStreamSink) -> EventLoopFuture<Void>)
+
+        var name: String {
+            switch self {
+            case .unary(let name, _), .stream(let name, _): name
+            }
+        }
+    }
+
+    private(set) var handlers: [UInt32: Handler] = [:]
+
+    /// An empty router.
+    public init() {}
+
+    /// The ids of every registered method.
+    public var methodIDs: [UInt32] { Array(self.handlers.keys).sorted() }
+
+    func handler(for methodID: UInt32) -> Handler? {
+        self.handlers[methodID]
+    }
+
+    private mutating func add(_ id: UInt32, _ handler: Handler) {
+        precondition(self.handlers[id] == nil, "RPC method id \(id) registered twice (\(handler.name))")
+        self.handlers[id] = handler
+    }
+
+    /// Registers a future-based unary handler; it should return a future on `context.eventLoop`.
+    public mutating func register<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        handler: @escaping @Sendable (Request, RPCCallContext) -> EventLoopFuture<Response>
+    ) {
+        let name = method.name
+        self.add(method.id, .unary(name: name) { body, context in
+            let request: Request
+            do {
+                request = try Request.decode(rpcBody: body, what: "\(name) request")
+            } catch {
+                return context.eventLoop.makeFailedFuture(error)
+            }
+            return handler(request, context).map { $0.encodedBody() }
+        })
+    }
+
+    /// Registers an `async` unary handler (runs in a `Task`, cancelled with the call).
+    public mutating func registerAsync<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        handler: @escaping @Sendable (Request, RPCCallContext) async throws -> Response
+    ) {
+        self.register(method) { request, context in
+            let promise = context.eventLoop.makePromise(of: Response.self)
+            let task = Task {
+                do {
+                    promise.succeed(try await handler(request, context))
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            context.onCancel { _ in task.cancel() }
+            return promise.futureResult
+        }
+    }
+
+    /// Registers a future-based server-streaming handler: send items with `writer`, complete the
+    /// future to end the stream (or fail it to send an error).
+    public mutating func register<Request, Item>(
+        _ method: RPCStreamMethod<Request, Item>,
+        handler: @escaping @Sendable (Request, RPCStreamWriter<Item>, RPCCallContext) -> EventLoopFuture<Void>
+    ) {
+        let name = method.name
+        self.add(method.id, .stream(name: name) { body, context, sink in
+            let request: Request
+            do {
+                request = try Request.decode(rpcBody: body, what: "\(name) request")
+            } catch {
+                return context.eventLoop.makeFailedFuture(error)
+            }
+            return handler(request, RPCStreamWriter(sink: sink, cancellation: context.cancellation), context)
+        })
+    }
+
+    /// Registers an `async` server-streaming handler (runs in a `Task`, cancelled with the call).
+    public mutating func registerAsync<Request, Item>(
+        _ method: RPCStreamMethod<Request, Item>,
+        handler: @escaping @Sendable (Request, RPCStreamWriter<Item>, RPCCallContext) async throws -> Void
+    ) {
+        self.register(method) { request, writer, context in
+            let promise = context.eventLoop.makePromise(of: Void.self)
+            let task = Task {
+                do {
+                    try await handler(request, writer, context)
+                    promise.succeed()
+                } catch {
+                    promise.fail(error)
+                }
+            }
+            context.onCancel { _ in task.cancel() }
+            return promise.futureResult
+        }
+    }
+}

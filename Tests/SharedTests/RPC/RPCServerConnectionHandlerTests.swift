@@ -1,0 +1,104 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+@testable import Shared
+
+/// The server's connection handler driven byte-by-byte through an `EmbeddedChannel`.
+@Suite("RPC server connection handler")
+struct RPCServerConnectionHandlerTests {
+    static func makeChannel() throws -> EmbeddedChannel {
+        let channel = EmbeddedChannel()
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: 1024)))
+        try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
+        try sync.addHandler(RPCServerConnectionHandler(router: TestAPI.router(probe: TestProbe()), logger: testLogger, metrics: RPCMetrics(role: "test")))
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
+        return channel
+    }
+
+    static func bytes(_ frame: RPCFrame) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        frame.encode(into: &buffer)
+        return buffer
+    }
+
+    static func readFrame(_ channel: EmbeddedChannel) throws -> RPCFrame? {
+        guard var out = try channel.readOutbound(as: ByteBuffer.self) else { return nil }
+        var decoder = RPCFrameDecoder()
+        return try decoder.decode(buffer: &out)
+    }
+
+    @Test("an unknown method id is answered with an unknownMethod error frame; the connection stays up")
+    func unknownMethod() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: 0xDEAD_BEEF, correlationID: 42)))
+        let answer = try #require(try Self.readFrame(channel))
+        #expect(answer.kind == .error)
+        #expect(answer.correlationID == 42)
+        var body = answer.body
+        #expect(try RPCError(rpcBody: &body).code == .unknownMethod)
+        #expect(channel.isActive)
+
+        // A known method on the same connection still works.
+        let ping = NodePing(payload: ByteBuffer(bytes: [9, 8, 7]))
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: NodeAPI.ping.id, correlationID: 43, body: ping.encodedBody())))
+        channel.embeddedEventLoop.run()
+        let response = try #require(try Self.readFrame(channel))
+        #expect(response.kind == .response)
+        #expect(response.correlationID == 43)
+        var responseBody = response.body
+        #expect(try NodePing(rpcBody: &responseBody) == ping)
+        _ = try? channel.finish()
+    }
+
+    @Test("an undecodable request body is answered with invalidArgument")
+    func invalidRequestBody() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: NodeAPI.ping.id, correlationID: 5, body: ByteBuffer(bytes: [0xFF]))))
+        channel.embeddedEventLoop.run()
+        let answer = try #require(try Self.readFrame(channel))
+        var body = answer.body
+        #expect(answer.kind == .error)
+        #expect(try RPCError(rpcBody: &body).code == .invalidArgument)
+        #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("ping is answered with pong carrying the same bytes")
+    func pingPong() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .ping, correlationID: 77, body: ByteBuffer(bytes: [1, 2]))))
+        let pong = try #require(try Self.readFrame(channel))
+        #expect(pong == RPCFrame(kind: .pong, correlationID: 77, body: ByteBuffer(bytes: [1, 2])))
+        _ = try? channel.finish()
+    }
+
+    @Test("a malformed frame closes the connection", arguments: [
+        [UInt8]([0x00, 0x01, 0x02, 0x03]),  // bad magic
+        [0x54, 0x42, 0x09],  // bad version
+    ])
+    func malformedCloses(bytes: [UInt8]) throws {
+        let channel = try Self.makeChannel()
+        _ = try? channel.writeInbound(ByteBuffer(bytes: bytes))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test("a windowUpdate without a 4-byte credit closes the connection")
+    func malformedWindowUpdate() throws {
+        let channel = try Self.makeChannel()
+        _ = try? channel.writeInbound(Self.bytes(RPCFrame(kind: .windowUpdate, correlationID: 1, body: ByteBuffer(bytes: [1]))))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+
+    @Test("an oversized frame closes the connection before its body arrives")
+    func oversizedCloses() throws {
+        let channel = try Self.makeChannel()
+        var header = Self.bytes(RPCFrame(kind: .request, methodID: NodeAPI.ping.id, correlationID: 1))
+        header.setInteger(UInt32(1 << 30), at: 22)
+        _ = try? channel.writeInbound(header)
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
+    }
+}
