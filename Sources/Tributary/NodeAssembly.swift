@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOSSL
 import ServiceLifecycle
 import UnixSignals
 import Shared
@@ -30,7 +31,7 @@ struct NodeAssembly {
         let mode = self.mode
         let config = self.config
         let dataPath = dataDirectory.path
-        let listeners: Set<String> = ["admin"]
+        let listeners: Set<String> = ["admin", "rpc"]
         let roles: [String] = []
         let report = StartupReport(expecting: listeners) { bound in
             let parts = bound.keys.sorted().map { name in
@@ -50,9 +51,29 @@ struct NodeAssembly {
         ) { port in
             report.bound("admin", port: port)
         }
+        var router = RPCRouter()
+        NodeService(nodeID: String(config.node.id), roles: roles, version: TributaryVersion.current)
+            .register(into: &router)
+        let tls: NIOSSLContext?
+        do {
+            tls = try config.rpc.tls.makeServerContext()
+        } catch {
+            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        let rpc = RPCServer(
+            configuration: .init(
+                host: config.rpc.listener.host,
+                port: config.rpc.listener.port,
+                tls: tls,
+                maxFrameBytes: config.rpc.maxFrameBytes
+            ),
+            router: router,
+            logger: Logger(label: "tributary.rpc")
+        )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: admin)],
+                services: [.init(service: admin), .init(service: RPCListenerService(server: rpc, report: report))],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -25,6 +25,26 @@ struct StandaloneProcessTests {
         #expect(node.standardError.contains("stopped cleanly"))
     }
 
+    @Test func ctlReachesTheNodeOverTheBinaryRPC() async throws {
+        let node = try TributaryProcess.standalone()
+        let fields = try #require(await node.readyFields())
+        let rpc = try #require(fields["rpc"])
+        #expect(!rpc.hasSuffix(":0"))
+        let status = try TributaryProcess(["ctl", "status", "--meta", rpc])
+        #expect(await status.exitStatus() == 0, "stderr: \(status.standardError)")
+        #expect(status.standardOutput.contains("node=1"))
+        #expect(status.standardOutput.contains("version="))
+        let ping = try TributaryProcess(["ctl", "ping", "--meta", rpc, "--count", "2"])
+        #expect(await ping.exitStatus() == 0)
+        #expect(ping.standardOutput.contains("seq=2"))
+
+        node.signal(SIGTERM)
+        #expect(await node.exitStatus() == 0)
+        let unreachable = try TributaryProcess(["ctl", "status", "--meta", rpc, "--timeout", "2"])
+        #expect(await unreachable.exitStatus() == 1)
+        #expect(unreachable.standardError.contains(rpc))
+    }
+
     @Test func stopsCleanlyOnSIGINT() async throws {
         let node = try TributaryProcess.standalone()
         _ = try #require(await node.readyFields())
