@@ -40,8 +40,14 @@ check-warnings:
 bench: bench-rpc
 
 ## bench-rpc: binary RPC calls/s and latency vs a raw NIO echo baseline (release build)
-bench-rpc: release
+bench-rpc:
 	bash bench/rpc.sh
+
+## sim: the Raft deterministic simulation over many seeds (SEEDS=5000 by default; one: SEED=n)
+SEEDS ?= 5000
+sim:
+	$(SWIFT) build --build-tests
+	TRIBUTARY_RAFT_SEEDS=$(SEEDS) $(if $(SEED),TRIBUTARY_RAFT_SEED=$(SEED)) $(SWIFT) test --skip-build --filter RaftSimulationTests
 
 clean:
 	rm -rf .build
