@@ -15,6 +15,9 @@ final class SegmentLogCore: @unchecked Sendable {
     /// Never empty: the last segment is the active one.
     private(set) var segments: [Segment]
     var isClosed = false
+    /// Set when an fsync failed: the page cache may have dropped the data, so the log refuses
+    /// further appends (the replication layer rebuilds it from a replica).
+    private(set) var syncFailure: StorageError?
     /// Appends written but waiting for the group-commit fsync.
     var awaitingSync: [(promise: EventLoopPromise<AppendResult>, result: AppendResult)] = []
     /// Whether a group-commit fsync is scheduled.
@@ -89,6 +92,7 @@ final class SegmentLogCore: @unchecked Sendable {
     /// first if the active segment is full or old.
     func append(_ encoded: ByteBuffer, assignOffsets: Bool, leaderEpoch: Int32?) throws(StorageError) -> AppendResult {
         try ensureOpen()
+        if let syncFailure { throw syncFailure }
         var bytes = encoded
         var header: RecordBatchHeader
         do {
@@ -151,7 +155,14 @@ final class SegmentLogCore: @unchecked Sendable {
     /// Fsyncs the active segment if it has unsynced data; returns whether an fsync ran.
     @discardableResult
     func syncActive() throws(StorageError) -> Bool {
-        guard !isClosed, try active.syncIfNeeded() else { return false }
+        guard !isClosed else { return false }
+        do {
+            guard try active.syncIfNeeded() else { return false }
+        } catch {
+            logger.critical("fsync failed; the log refuses appends from now on", metadata: ["error": "\(error)"])
+            syncFailure = error
+            throw error
+        }
         metrics.fsyncs.increment()
         return true
     }
@@ -193,6 +204,10 @@ final class SegmentLogCore: @unchecked Sendable {
     func truncate(to offset: Int64) throws(StorageError) -> Int64 {
         try ensureOpen()
         guard offset < logEndOffset else { return logEndOffset }
+        // Appends still waiting for their group commit lose their data: fail them now.
+        let lost = awaitingSync.filter { $0.result.lastOffset >= offset }
+        awaitingSync.removeAll { $0.result.lastOffset >= offset }
+        for entry in lost { entry.promise.fail(StorageError.appendTruncated(baseOffset: entry.result.baseOffset)) }
         logger.warning("truncating log", metadata: ["offset": "\(offset)", "logEndOffset": "\(logEndOffset)"])
         if offset <= logStartOffset {
             // Everything goes: the log restarts empty at `offset`.

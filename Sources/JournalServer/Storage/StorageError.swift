@@ -16,6 +16,8 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed
     /// The segment is sealed (read-only).
     case segmentSealed(baseOffset: Int64)
+    /// The append was waiting for its group-commit fsync when a truncation removed it.
+    case appendTruncated(baseOffset: Int64)
     /// An index file's content is not usable.
     case invalidIndex(path: String, reason: String)
 
@@ -30,6 +32,7 @@ public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
         case .nonContiguousAppend(let expected, let got): "append at offset \(got), expected \(expected)"
         case .closed: "the log is closed"
         case .segmentSealed(let baseOffset): "segment \(baseOffset) is sealed"
+        case .appendTruncated(let baseOffset): "the append at offset \(baseOffset) was truncated before it was fsynced"
         case .invalidIndex(let path, let reason): "index \(path) is invalid: \(reason)"
         }
     }

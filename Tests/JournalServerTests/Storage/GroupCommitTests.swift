@@ -46,6 +46,23 @@ struct GroupCommitTests {
         }
     }
 
+    @Test func truncationFailsAppendsStillWaitingForTheirFsync() async throws {
+        try await Support.withTemporaryDirectory { directory in
+            let (log, _) = try await Self.openCounted(directory, .interval(milliseconds: 3_600_000))
+            let futures = (0..<3).map { index in
+                log.append(RecordBatch(sequential: Support.records(1, prefix: "w\(index)")))
+            }
+            try await Support.waitUntil { log.logEndOffset == 3 }
+            #expect(try await log.truncate(to: 1).get() == 1)
+            for (index, future) in futures.enumerated().dropFirst() {
+                await #expect(throws: StorageError.appendTruncated(baseOffset: Int64(index))) { try await future.get() }
+            }
+            _ = try await log.flush().get()
+            #expect(try await futures[0].get().baseOffset == 0)
+            #expect(try await Support.readAll(log, from: 0).map(\.value) == [ByteBuffer(string: "w0-0")])
+        }
+    }
+
     @Test func intervalTimerCompletesAppendsInCallOrder() async throws {
         try await Support.withTemporaryDirectory { directory in
             let (log, fsyncs) = try await Self.openCounted(directory, .interval(milliseconds: 10))
