@@ -155,6 +155,33 @@ struct SegmentLogTests {
         }
     }
 
+    @Test func rejectsMalformedEncodedBatchesWithoutWriting() async throws {
+        try await Support.withTemporaryDirectory { directory in
+            let configuration = SegmentLogConfiguration(maxSegmentAgeMilliseconds: nil, maxBatchBytes: 1_000)
+            let log = try await Support.openLog(directory, configuration)
+            let valid = try RecordBatch(sequential: Support.records(2)).encoded()
+
+            var twoBatches = valid
+            twoBatches.writeImmutableBuffer(valid)
+            await #expect(throws: StorageError.invalidBatch(.trailingBytes(valid.readableBytes))) {
+                try await log.append(encoded: twoBatches).get()
+            }
+            let partial = valid.getSlice(at: 0, length: valid.readableBytes - 1) ?? ByteBuffer()
+            await #expect(throws: StorageError.invalidBatch(.truncated(needed: valid.readableBytes, available: valid.readableBytes - 1))) {
+                try await log.append(encoded: partial).get()
+            }
+            let large = try RecordBatch(sequential: [Record(timestamp: 1, value: ByteBuffer(repeating: 7, count: 1_000))]).encoded()
+            await #expect(throws: StorageError.invalidBatch(.batchTooLarge(length: large.readableBytes, limit: 1_000))) {
+                try await log.append(encoded: large).get()
+            }
+            var flipped = valid
+            flipped.setInteger(UInt8(0x55), at: flipped.writerIndex - 3)
+            await #expect(throws: StorageError.self) { try await log.append(encoded: flipped).get() }
+            #expect(log.logEndOffset == 0)
+            #expect(try await log.append(encoded: valid).get().lastOffset == 1)
+        }
+    }
+
     @Test func stampsTheLeaderEpoch() async throws {
         try await Support.withTemporaryDirectory { directory in
             let log = try await Support.openLog(directory)
