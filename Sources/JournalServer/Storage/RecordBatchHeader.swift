@@ -27,18 +27,31 @@ public struct RecordBatchHeader: Sendable, Hashable {
     /// The default upper bound on one batch's total size (16 MiB).
     public static let defaultMaxBatchBytes = 16 << 20
 
+    /// The offset of the first record.
     public var baseOffset: Int64
+    /// Bytes after the `batchLength` field (the batch is `batchLength + 12` bytes).
     public var batchLength: Int32
+    /// The leader epoch that appended the batch.
     public var partitionLeaderEpoch: Int32
+    /// The format version; always 2.
     public var magic: Int8
+    /// CRC-32C of the bytes from `attributes` to the end of the batch.
     public var crc: UInt32
+    /// Compression, timestamp type and transaction flags.
     public var attributes: RecordBatchAttributes
+    /// The last record's offset minus `baseOffset`.
     public var lastOffsetDelta: Int32
+    /// The first record's timestamp (ms); record timestamps are deltas from it.
     public var baseTimestamp: Int64
+    /// The largest record timestamp (ms).
     public var maxTimestamp: Int64
+    /// Idempotent-producer id, or -1.
     public var producerId: Int64
+    /// Idempotent-producer epoch, or -1.
     public var producerEpoch: Int16
+    /// Idempotent-producer sequence of the first record, or -1.
     public var baseSequence: Int32
+    /// The number of records.
     public var recordsCount: Int32
 
     /// The batch's size in bytes including the log overhead.
@@ -133,25 +146,4 @@ public struct RecordBatchHeader: Sendable, Hashable {
             throw .checksumMismatch(stored: self.crc, computed: computed)
         }
     }
-}
-
-/// The `attributes` field of a record batch.
-public struct RecordBatchAttributes: Sendable, Hashable {
-    /// The raw 16-bit value.
-    public var rawValue: Int16
-
-    /// Wraps a raw value.
-    public init(rawValue: Int16) { self.rawValue = rawValue }
-
-    /// No compression, create-time timestamps, not transactional, not a control batch.
-    public static let none = RecordBatchAttributes(rawValue: 0)
-
-    /// Bits 0–2: 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
-    public var compressionCodec: Int { Int(rawValue & 0x7) }
-    /// Bit 3: timestamps were set by the log (append time) rather than the producer.
-    public var isLogAppendTime: Bool { rawValue & 0x8 != 0 }
-    /// Bit 4: the batch belongs to a transaction.
-    public var isTransactional: Bool { rawValue & 0x10 != 0 }
-    /// Bit 5: the batch is a control batch (transaction markers).
-    public var isControlBatch: Bool { rawValue & 0x20 != 0 }
 }
