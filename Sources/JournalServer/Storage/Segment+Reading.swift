@@ -12,34 +12,77 @@ extension Segment {
         var reachedEnd: Bool
     }
 
-    /// Reads whole batches, starting with the one containing `offset`, while they fit in
-    /// `maxBytes` (with `atLeastOneBatch`, the first batch is returned even if larger).
-    /// Every batch's CRC is verified; a mismatch marks the segment corrupt and throws.
-    func read(from offset: Int64, maxBytes: Int, atLeastOneBatch: Bool) throws(StorageError) -> ReadResult {
-        try ensureHealthy()
-        var result = ReadResult(bytes: ByteBuffer(), nextOffset: max(offset, baseOffset), reachedEnd: true)
-        guard offset < tail.nextOffset else { return result }
-        var position = startPosition(forOffset: offset)
-        var reader = SegmentReader(file: logFile, limit: tail.size)
+    /// What a reader needs to read a segment without its owner's lock: captured under the
+    /// lock, executed outside it.
+    struct ReadPlan: @unchecked Sendable {
+        let segment: Segment
+        let file: StorageFile
+        /// Index lookup result: where to start scanning for `offset`.
+        let startPosition: Int
+        /// The segment's valid size when planned; bytes below it do not change unless the
+        /// generation changes.
+        let limit: Int
+        let generation: Int
+        let offset: Int64
+        let maxBatchBytes: Int
+        /// Set if the segment was already known to be corrupt.
+        let corruption: String?
+    }
+
+    /// How executing a read plan ended.
+    enum ReadOutcome {
+        case read(ReadResult)
+        /// The bytes are not valid batches: corruption, unless the segment changed meanwhile.
+        case damaged(reason: String)
+    }
+
+    /// Plans a read from `offset` (call with the owner's state lock held, or on its queue).
+    func readPlan(from offset: Int64) -> ReadPlan {
+        ReadPlan(
+            segment: self, file: logFile, startPosition: startPosition(forOffset: offset), limit: tail.size,
+            generation: generation, offset: max(offset, baseOffset), maxBatchBytes: options.maxBatchBytes,
+            corruption: corruption)
+    }
+
+    /// Reads whole batches, starting with the one containing the plan's offset, while they fit in
+    /// `maxBytes` (with `atLeastOneBatch`, the first batch is returned even if larger). Every
+    /// batch's CRC is verified. Touches no mutable segment state, so it runs without locks.
+    static func execute(_ plan: ReadPlan, maxBytes: Int, atLeastOneBatch: Bool) throws(StorageError) -> ReadOutcome {
+        if let corruption = plan.corruption {
+            throw .corruptSegment(baseOffset: plan.segment.baseOffset, reason: corruption)
+        }
+        let offset = plan.offset
+        var result = ReadResult(bytes: ByteBuffer(), nextOffset: offset, reachedEnd: true)
+        var position = plan.startPosition
+        var reader = SegmentReader(file: plan.file, limit: plan.limit)
         while true {
-            switch try reader.probe(at: position, maxBatchBytes: options.maxBatchBytes, verifyChecksum: true) {
+            switch try reader.probe(at: position, maxBatchBytes: plan.maxBatchBytes, verifyChecksum: true) {
             case .end:
-                return result
+                return .read(result)
             case .incomplete(let reason):
-                throw corrupt("batch at position \(position) is incomplete: \(reason)")
+                return .damaged(reason: "batch at position \(position) is incomplete: \(reason)")
             case .invalid(let error, _):
-                throw corrupt("batch at position \(position) is invalid: \(error)")
+                return .damaged(reason: "batch at position \(position) is invalid: \(error)")
             case .batch(let header, let bytes):
                 position += header.totalSize
                 if header.lastOffset < offset { continue }
                 let fits = result.bytes.readableBytes + header.totalSize <= maxBytes
                 guard fits || (atLeastOneBatch && result.bytes.readableBytes == 0) else {
                     result.reachedEnd = false
-                    return result
+                    return .read(result)
                 }
                 result.bytes.writeImmutableBuffer(bytes)
                 result.nextOffset = header.nextOffset
             }
+        }
+    }
+
+    /// Reads on the owner's queue (no concurrent mutation): a damaged batch marks the segment
+    /// corrupt and throws.
+    func read(from offset: Int64, maxBytes: Int, atLeastOneBatch: Bool) throws(StorageError) -> ReadResult {
+        switch try Self.execute(readPlan(from: offset), maxBytes: maxBytes, atLeastOneBatch: atLeastOneBatch) {
+        case .read(let result): return result
+        case .damaged(let reason): throw corrupt(reason)
         }
     }
 
@@ -78,6 +121,7 @@ extension Segment {
     /// end can be below `offset` if it falls inside a batch). Returns the new next offset.
     func truncate(to offset: Int64) throws(StorageError) -> Int64 {
         guard offset < tail.nextOffset else { return tail.nextOffset }
+        bumpGeneration()
         var cut = 0
         if offset > baseOffset {
             try ensureHealthy()
@@ -123,7 +167,7 @@ extension Segment {
         if let corruption { throw .corruptSegment(baseOffset: baseOffset, reason: corruption) }
     }
 
-    private func corrupt(_ reason: String) -> StorageError {
+    func corrupt(_ reason: String) -> StorageError {
         markCorrupt(reason)
         return .corruptSegment(baseOffset: baseOffset, reason: reason)
     }

@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import Synchronization
 
 /// One segment of a shard's local log: the file `<baseOffset, 20 digits>.log` holding record
 /// batches back to back, with its sparse offset index (`.index`) and time index (`.timeindex`).
@@ -26,8 +27,13 @@ final class Segment: @unchecked Sendable {
     let timeIndex: TimeIndex
     private(set) var tail: SegmentTail
     private(set) var isSealed = false
+    /// Why the segment is corrupt (guarded: concurrent readers may set it).
+    private let corruptionReason = Mutex<String?>(nil)
     /// Why the segment is corrupt, or `nil` if it is healthy.
-    private(set) var corruption: String?
+    var corruption: String? { corruptionReason.withLock { $0 } }
+    /// Incremented when bytes that readers may already have planned to read change
+    /// (truncation); a concurrent read planned against an older generation is retried.
+    private(set) var generation = 0
     /// Whether data was written since the last fsync of the log file.
     private(set) var hasUnsyncedData = false
 
@@ -130,8 +136,12 @@ final class Segment: @unchecked Sendable {
 
     /// Marks the segment corrupt; it is not served or appended to from now on.
     func markCorrupt(_ reason: String) {
-        guard corruption == nil else { return }
-        corruption = reason
+        let isNew = corruptionReason.withLock { current -> Bool in
+            guard current == nil else { return false }
+            current = reason
+            return true
+        }
+        guard isNew else { return }
         logger.error("segment is corrupt; it will not be served until repaired", metadata: ["reason": "\(reason)"])
     }
 
@@ -147,6 +157,11 @@ final class Segment: @unchecked Sendable {
     /// Replaces the tail state (used by recovery and truncation).
     func restore(tail: SegmentTail) {
         self.tail = tail
+    }
+
+    /// Records that readable bytes are about to change (truncation).
+    func bumpGeneration() {
+        generation += 1
     }
 
     /// Records that the log file content changed without an fsync yet.

@@ -36,7 +36,9 @@ extension SegmentLog {
                 return
             }
             do {
-                let result = try core.append(encoded, assignOffsets: assignOffsets, leaderEpoch: leaderEpoch)
+                let result = try core.locked { () throws(StorageError) in
+                    try core.append(encoded, assignOffsets: assignOffsets, leaderEpoch: leaderEpoch)
+                }
                 self.publishSnapshot(core)
                 switch core.configuration.durability {
                 case .never:

@@ -130,8 +130,25 @@ public final class SegmentLog: Sendable {
     /// Reads whole batches starting with the one that contains `offset`, across segments, up to
     /// `maxBytes` (the first batch is returned even if larger, so readers always progress).
     /// Reading at the log end returns no bytes; outside the log is ``StorageError/offsetOutOfRange(requested:logStart:logEnd:)``.
+    ///
+    /// Reads do not wait behind appends or fsyncs: they run on the thread pool next to the log's
+    /// serial queue.
     public func read(from offset: Int64, maxBytes: Int) -> EventLoopFuture<LogReadResult> {
-        submit { core throws(StorageError) in try core.read(from: offset, maxBytes: maxBytes) }
+        threadPool.runIfActive(eventLoop: eventLoop) {
+            do throws(StorageError) {
+                return try self.core.readConcurrently(from: offset, maxBytes: maxBytes)
+            } catch {
+                if case .corruptSegment(let baseOffset, _) = error {
+                    self.snapshot.withLock { snapshot in
+                        if !snapshot.corruptSegments.contains(baseOffset) {
+                            snapshot.corruptSegments.append(baseOffset)
+                            snapshot.corruptSegments.sort()
+                        }
+                    }
+                }
+                throw error
+            }
+        }
     }
 
     /// The offset of the first record with a timestamp at or after `timestamp`, or `nil`.
@@ -142,17 +159,17 @@ public final class SegmentLog: Sendable {
     /// Removes all batches containing offsets at or after `offset` (whole batches), for a
     /// follower whose tail diverged from its leader. Returns the new log end offset.
     public func truncate(to offset: Int64) -> EventLoopFuture<Int64> {
-        submit { core throws(StorageError) in try core.truncate(to: offset) }
+        submit { core throws(StorageError) in try core.locked { () throws(StorageError) in try core.truncate(to: offset) } }
     }
 
     /// Seals the active segment and starts a new one (no-op if the active segment is empty).
     public func roll() -> EventLoopFuture<Void> {
-        submit { core throws(StorageError) in try core.roll() }
+        submit { core throws(StorageError) in try core.locked { () throws(StorageError) in try core.roll() } }
     }
 
     /// Deletes sealed segments past the time or size retention; returns their base offsets.
     public func enforceRetention() -> EventLoopFuture<[Int64]> {
-        submit { core throws(StorageError) in try core.enforceRetention() }
+        submit { core throws(StorageError) in try core.locked { () throws(StorageError) in try core.enforceRetention() } }
     }
 
     /// Fsyncs now and completes every append waiting for a group commit.
@@ -165,7 +182,7 @@ public final class SegmentLog: Sendable {
     public func close() -> EventLoopFuture<Void> {
         submit { core throws(StorageError) in
             try self.groupCommit(core)
-            core.close()
+            try core.locked { () throws(StorageError) in core.close() }
         }
     }
 }

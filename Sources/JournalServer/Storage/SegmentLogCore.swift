@@ -1,11 +1,15 @@
 import Logging
 import Metrics
 import NIOCore
+import Synchronization
 
 /// The state of a ``SegmentLog``: its segments, oldest first, the last one active.
 ///
-/// Every method does blocking file IO; the log runs them one at a time on its serial work queue
-/// on an `NIOThreadPool` thread, which is what makes the unchecked `Sendable` sound.
+/// Every method does blocking file IO. The log runs them one at a time on its serial work queue
+/// on an `NIOThreadPool` thread: the queue is the only writer of the state. Reads run
+/// concurrently on other pool threads; they look at the state only under ``locked(_:)``, which
+/// the queue holds while it changes the segment list, segment tails or indexes. That is what
+/// makes the unchecked `Sendable` sound.
 final class SegmentLogCore: @unchecked Sendable {
     let directory: String
     let configuration: SegmentLogConfiguration
@@ -15,6 +19,8 @@ final class SegmentLogCore: @unchecked Sendable {
     /// Never empty: the last segment is the active one.
     private(set) var segments: [Segment]
     var isClosed = false
+    /// Held by the queue while it changes what readers plan from, and by readers while planning.
+    private let stateLock = Mutex(())
     /// Set when an fsync failed: the page cache may have dropped the data, so the log refuses
     /// further appends (the replication layer rebuilds it from a replica).
     private(set) var syncFailure: StorageError?
@@ -76,6 +82,11 @@ final class SegmentLogCore: @unchecked Sendable {
                 "logEndOffset": "\(core.logEndOffset)",
             ])
         return core
+    }
+
+    /// Runs `body` holding the state lock (not reentrant).
+    func locked<Value: Sendable>(_ body: () throws(StorageError) -> Value) throws(StorageError) -> Value {
+        try stateLock.withLock { _ throws(StorageError) -> Value in try body() }
     }
 
     var active: Segment { segments[segments.count - 1] }
@@ -188,6 +199,44 @@ final class SegmentLogCore: @unchecked Sendable {
         }
         result.nextOffset = next
         return result
+    }
+
+    /// Reads like ``read(from:maxBytes:)`` but off the queue, concurrently with appends: plans
+    /// under the state lock, reads files without it, then checks that no planned segment was
+    /// truncated meanwhile (retrying if one was). Data damage found by a read whose plan is
+    /// still current marks the segment corrupt.
+    func readConcurrently(from offset: Int64, maxBytes: Int) throws(StorageError) -> LogReadResult {
+        for _ in 0..<3 {
+            let (plans, start, end) = try locked { () throws(StorageError) -> ([Segment.ReadPlan], Int64, Int64) in
+                try ensureOpen()
+                guard offset >= logStartOffset, offset <= logEndOffset else {
+                    throw .offsetOutOfRange(requested: offset, logStart: logStartOffset, logEnd: logEndOffset)
+                }
+                let first = segments.lastIndex { $0.baseOffset <= offset } ?? 0
+                return (segments[first...].map { $0.readPlan(from: offset) }, logStartOffset, logEndOffset)
+            }
+            var result = LogReadResult(bytes: ByteBuffer(), nextOffset: offset, logStartOffset: start, logEndOffset: end)
+            var damage: (plan: Segment.ReadPlan, reason: String)?
+            for plan in plans {
+                let outcome = try Segment.execute(
+                    plan, maxBytes: maxBytes - result.bytes.readableBytes, atLeastOneBatch: result.bytes.readableBytes == 0)
+                guard case .read(let part) = outcome else {
+                    if case .damaged(let reason) = outcome { damage = (plan, reason) }
+                    break
+                }
+                result.bytes.writeImmutableBuffer(part.bytes)
+                result.nextOffset = part.nextOffset
+                guard part.reachedEnd else { break }
+            }
+            let current = try locked { () throws(StorageError) -> Bool in
+                plans.allSatisfy { $0.segment.generation == $0.generation }
+            }
+            guard current else { continue }
+            if let damage { throw damage.plan.segment.corrupt(damage.reason) }
+            return result
+        }
+        // Truncated under us repeatedly: read with the lock held.
+        return try locked { () throws(StorageError) -> LogReadResult in try read(from: offset, maxBytes: maxBytes) }
     }
 
     /// The first offset whose record timestamp is at least `timestamp`, or `nil`.
