@@ -81,7 +81,11 @@ extension Segment {
         }
     }
 
-    /// An invalid batch at `position` is a torn tail unless a valid batch follows it.
+    /// An invalid batch at `position` is a torn tail unless a valid batch with a later offset
+    /// follows it. The damaged batch's own length is tried first; if that does not lead to a
+    /// valid batch (the length itself may be damaged), the rest of the file is searched byte by
+    /// byte for one — rare and bounded by the file, and it keeps acknowledged batches behind a
+    /// damaged header from being cut off as a "tail".
     private func classify(
         position: Int, reason: String, header: RecordBatchHeader?, expectedOffset: Int64, reader: inout SegmentReader
     ) throws(StorageError) -> Problem {
@@ -92,7 +96,28 @@ extension Segment {
                 return .corruption(position: position, reason: reason)
             }
         }
+        if try validBatchFollows(position, expectedOffset: expectedOffset, reader: &reader) {
+            return .corruption(position: position, reason: reason)
+        }
         return .tornTail(position: position, reason: reason)
+    }
+
+    private func validBatchFollows(
+        _ position: Int, expectedOffset: Int64, reader: inout SegmentReader
+    ) throws(StorageError) -> Bool {
+        var candidate = position + 1
+        while candidate + RecordBatchHeader.size <= reader.limit {
+            defer { candidate += 1 }
+            guard let magicByte = try reader.bytes(at: candidate + RecordBatchHeader.magicOffset, length: 1),
+                magicByte.getInteger(at: magicByte.readerIndex, as: Int8.self) == RecordBatchHeader.magic
+            else { continue }
+            let probe = try reader.probe(at: candidate, maxBatchBytes: options.maxBatchBytes, verifyChecksum: true)
+            if case .batch(let header, _) = probe, header.baseOffset > expectedOffset {
+                logger.warning("found a valid batch after damaged data", metadata: ["position": "\(candidate)"])
+                return true
+            }
+        }
+        return false
     }
 
     private func recoverActive() throws(StorageError) {

@@ -51,7 +51,7 @@ struct RecoveryTests {
         }
     }
 
-    @Test(arguments: [7, 30, 70])
+    @Test(arguments: [7, 11, 16, 30, 70])
     func damageInTheLastBatchIsATornTail(at offsetInBatch: Int) async throws {
         try await Support.withTemporaryDirectory { directory in
             let (path, positions) = try await Self.crashedLog(directory)
@@ -64,8 +64,9 @@ struct RecoveryTests {
         }
     }
 
-    /// Byte 7 is the low byte of `baseOffset` (outside the CRC); 70 is inside a record.
-    @Test(arguments: [7, 70])
+    /// Byte 7 is the low byte of `baseOffset` (outside the CRC), 11 of `batchLength` (so the
+    /// next batch must be searched for), 16 is `magic`; 70 is inside a record.
+    @Test(arguments: [7, 11, 16, 70])
     func damageFollowedByValidBatchesMarksTheActiveSegmentCorrupt(at offsetInBatch: Int) async throws {
         try await Support.withTemporaryDirectory { directory in
             let (path, positions) = try await Self.crashedLog(directory)
