@@ -112,7 +112,10 @@ extension Segment {
                 magicByte.getInteger(at: magicByte.readerIndex, as: Int8.self) == RecordBatchHeader.magic
             else { continue }
             let probe = try reader.probe(at: candidate, maxBatchBytes: options.maxBatchBytes, verifyChecksum: true)
-            if case .batch(let header, _) = probe, header.baseOffset > expectedOffset {
+            // Records take at least 7 bytes, so offsets cannot advance faster than that: this
+            // keeps a batch embedded in a record value of the torn tail from counting.
+            let maxPlausibleOffset = expectedOffset + Int64((candidate - position) / 7) + 1
+            if case .batch(let header, _) = probe, header.baseOffset > expectedOffset, header.baseOffset <= maxPlausibleOffset {
                 logger.warning("found a valid batch after damaged data", metadata: ["position": "\(candidate)"])
                 return true
             }
