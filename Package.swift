@@ -62,7 +62,13 @@ let package = Package(
         ),
         .target(
             name: "JournalServer",
-            dependencies: ["Shared"],
+            dependencies: [
+                "Shared",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(
@@ -102,7 +108,14 @@ let package = Package(
         ),
         .testTarget(
             name: "JournalServerTests",
-            dependencies: ["JournalServer", .product(name: "PropertyBased", package: "swift-property-based")],
+            dependencies: [
+                "JournalServer",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(
