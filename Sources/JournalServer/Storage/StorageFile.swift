@@ -44,9 +44,10 @@ final class StorageFile: Sendable {
 
     /// The file's size in bytes.
     func size() throws(StorageError) -> Int {
-        var info = stat()
-        guard fstat(self.descriptor, &info) == 0 else { throw .io(operation: "fstat", path: path, errno: errno) }
-        return Int(info.st_size)
+        // lseek rather than fstat: this file uses positional IO only, so moving the offset is harmless.
+        let end = lseek(self.descriptor, 0, SEEK_END)
+        guard end >= 0 else { throw .io(operation: "lseek", path: path, errno: errno) }
+        return Int(end)
     }
 
     /// Writes all readable bytes of `buffer` at `offset`.

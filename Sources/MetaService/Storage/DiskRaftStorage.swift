@@ -19,7 +19,7 @@ public struct DiskRaftStorage: RaftStorage {
     /// Opens the storage in `directory`, recovering what is there. A brand-new directory is
     /// initialised with `bootstrap` (the founding configuration, committed as entry 1) when one
     /// is given, or left empty for a node that will join an existing cluster.
-    public init(directory: String, bootstrap: RaftConfiguration?, segmentBytes: Int = 64 << 20, logger: Logger) throws(StorageError) {
+    public init(directory: String, bootstrap: RaftConfiguration?, segmentBytes: Int = 64 << 20, logger: Logger) throws(MetaStorageError) {
         try FileIO.makeDirectory(directory)
         snapshots = try SnapshotStore(directory: directory + "/snap", logger: logger)
         let (wal, recovered) = try WriteAheadLog.open(directory: directory + "/wal", segmentBytes: segmentBytes, logger: logger)
@@ -81,7 +81,7 @@ public struct DiskRaftStorage: RaftStorage {
     public mutating func persist(_ ready: RaftReady) throws(RaftStorageError) {
         var records: [WALRecord] = []
         if let incoming = ready.snapshot, incoming.index > mirror.snapshot.index {
-            try durable { () throws(StorageError) in try saveSnapshotFile(incoming) }
+            try durable { () throws(MetaStorageError) in try saveSnapshotFile(incoming) }
             records.append(.snapshot(index: incoming.index, term: incoming.term))
         }
         for entry in ready.entries {
@@ -91,7 +91,7 @@ public struct DiskRaftStorage: RaftStorage {
             records.append(.hardState(term: state.term, vote: state.vote, commit: state.commit))
         }
         guard !records.isEmpty else { return }
-        try durable { () throws(StorageError) in
+        try durable { () throws(MetaStorageError) in
             try wal.append(records)
             try wal.sync()
         }
@@ -101,7 +101,7 @@ public struct DiskRaftStorage: RaftStorage {
     public mutating func compact(to newSnapshot: RaftSnapshot) throws(RaftStorageError) {
         guard newSnapshot.index > mirror.snapshot.index else { return }
         guard newSnapshot.index <= mirror.lastIndex else { throw .unavailable(index: newSnapshot.index) }
-        try durable { () throws(StorageError) in
+        try durable { () throws(MetaStorageError) in
             try saveSnapshotFile(newSnapshot)
             try wal.append([.snapshot(index: newSnapshot.index, term: newSnapshot.term)])
             try wal.sync()
@@ -113,13 +113,13 @@ public struct DiskRaftStorage: RaftStorage {
     /// The number of WAL segment files (for metrics and tests).
     public var walSegmentCount: Int { wal.segmentCount }
 
-    private func saveSnapshotFile(_ snapshot: RaftSnapshot) throws(StorageError) {
+    private func saveSnapshotFile(_ snapshot: RaftSnapshot) throws(MetaStorageError) {
         var buffer = ByteBuffer()
         snapshot.encode(into: &buffer)
         try snapshots.save(.init(index: snapshot.index, term: snapshot.term, data: Array(buffer.readableBytesView)))
     }
 
-    private func durable(_ body: () throws(StorageError) -> Void) throws(RaftStorageError) {
+    private func durable(_ body: () throws(MetaStorageError) -> Void) throws(RaftStorageError) {
         do {
             try body()
         } catch {

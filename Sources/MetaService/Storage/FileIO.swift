@@ -8,20 +8,20 @@ import NIOCore
 /// Thin, throwing wrappers over the POSIX calls the storage layer needs. Blocking: call them on
 /// a storage thread, never on an event loop.
 enum FileIO {
-    static func error(_ path: String, _ operation: String) -> StorageError {
+    static func error(_ path: String, _ operation: String) -> MetaStorageError {
         let code = errno
         return .io(path: path, operation: operation, errno: code, message: String(cString: strerror(code)))
     }
 
-    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(StorageError) -> Int32 {
+    static func open(_ path: String, flags: Int32, mode: mode_t = 0o644) throws(MetaStorageError) -> Int32 {
         let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
         guard fd >= 0 else { throw error(path, "open") }
         return fd
     }
 
     /// Writes all readable bytes of `buffer` at the current offset, retrying partial writes.
-    static func writeAll(_ fd: Int32, _ buffer: ByteBuffer, path: String) throws(StorageError) {
-        var failure: StorageError?
+    static func writeAll(_ fd: Int32, _ buffer: ByteBuffer, path: String) throws(MetaStorageError) {
+        var failure: MetaStorageError?
         buffer.withUnsafeReadableBytes { raw in
             var done = 0
             while done < raw.count {
@@ -37,31 +37,31 @@ enum FileIO {
         if let failure { throw failure }
     }
 
-    static func sync(_ fd: Int32, path: String) throws(StorageError) {
+    static func sync(_ fd: Int32, path: String) throws(MetaStorageError) {
         guard fdatasync(fd) == 0 else { throw error(path, "fdatasync") }
     }
 
     /// Makes a directory's entries (created, renamed, removed files) durable.
-    static func syncDirectory(_ path: String) throws(StorageError) {
+    static func syncDirectory(_ path: String) throws(MetaStorageError) {
         let fd = try open(path, flags: O_RDONLY | O_DIRECTORY)
         defer { close(fd) }
         guard fsync(fd) == 0 else { throw error(path, "fsync") }
     }
 
-    static func truncate(_ fd: Int32, to length: Int, path: String) throws(StorageError) {
+    static func truncate(_ fd: Int32, to length: Int, path: String) throws(MetaStorageError) {
         guard ftruncate(fd, off_t(length)) == 0 else { throw error(path, "ftruncate") }
         guard lseek(fd, off_t(length), SEEK_SET) >= 0 else { throw error(path, "lseek") }
     }
 
     /// Reads a whole file.
-    static func readAll(_ path: String) throws(StorageError) -> ByteBuffer {
+    static func readAll(_ path: String) throws(MetaStorageError) -> ByteBuffer {
         let fd = try open(path, flags: O_RDONLY)
         defer { close(fd) }
         let size = try self.size(fd, path: path)
         guard lseek(fd, 0, SEEK_SET) == 0 else { throw error(path, "lseek") }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(size)
-        var failure: StorageError?
+        var failure: MetaStorageError?
         var reachedEnd = false
         while !reachedEnd {
             buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: 1 << 20) { raw in
@@ -79,14 +79,14 @@ enum FileIO {
     }
 
     /// The size of an open file (moves the offset to the end).
-    static func size(_ fd: Int32, path: String) throws(StorageError) -> Int {
+    static func size(_ fd: Int32, path: String) throws(MetaStorageError) -> Int {
         let end = lseek(fd, 0, SEEK_END)
         guard end >= 0 else { throw error(path, "lseek") }
         return Int(end)
     }
 
     /// The names in a directory.
-    static func list(_ path: String) throws(StorageError) -> [String] {
+    static func list(_ path: String) throws(MetaStorageError) -> [String] {
         guard let dir = opendir(path) else { throw error(path, "opendir") }
         defer { closedir(dir) }
         var names: [String] = []
@@ -99,15 +99,15 @@ enum FileIO {
         return names
     }
 
-    static func makeDirectory(_ path: String) throws(StorageError) {
+    static func makeDirectory(_ path: String) throws(MetaStorageError) {
         if mkdir(path, 0o755) != 0 && errno != EEXIST { throw error(path, "mkdir") }
     }
 
-    static func remove(_ path: String) throws(StorageError) {
+    static func remove(_ path: String) throws(MetaStorageError) {
         guard unlink(path) == 0 else { throw error(path, "unlink") }
     }
 
-    static func rename(_ from: String, _ to: String) throws(StorageError) {
+    static func rename(_ from: String, _ to: String) throws(MetaStorageError) {
         guard Glibc.rename(from, to) == 0 else { throw error(from, "rename") }
     }
 }

@@ -32,7 +32,7 @@ public struct SnapshotStore: Sendable {
     private let logger: Logger
 
     /// Opens (creating if needed) the snapshot directory and removes leftover temporary files.
-    public init(directory: String, logger: Logger) throws(StorageError) {
+    public init(directory: String, logger: Logger) throws(MetaStorageError) {
         self.directory = directory
         self.logger = logger
         try FileIO.makeDirectory(directory)
@@ -50,7 +50,7 @@ public struct SnapshotStore: Sendable {
     }
 
     /// Writes a snapshot durably; returns once it is on disk under its final name.
-    public func save(_ snapshot: Snapshot) throws(StorageError) {
+    public func save(_ snapshot: Snapshot) throws(MetaStorageError) {
         var buffer = ByteBuffer()
         buffer.writeInteger(Self.magic)
         buffer.writeInteger(UInt8(1))
@@ -78,12 +78,12 @@ public struct SnapshotStore: Sendable {
 
     /// The newest snapshot, or nil if there is none. A damaged newest snapshot is an error, not
     /// a silent fall-back: the log entries it replaced may already be compacted away.
-    public func loadLatest() throws(StorageError) -> Snapshot? {
+    public func loadLatest() throws(MetaStorageError) -> Snapshot? {
         guard let newest = try snapshotNames().last else { return nil }
         return try load(path: directory + "/" + newest)
     }
 
-    func load(path: String) throws(StorageError) -> Snapshot {
+    func load(path: String) throws(MetaStorageError) -> Snapshot {
         var buffer = try FileIO.readAll(path)
         guard buffer.readableBytes >= Self.headerBytes,
               let magic = buffer.readInteger(as: UInt32.self), magic == Self.magic,
@@ -106,11 +106,11 @@ public struct SnapshotStore: Sendable {
         return Snapshot(index: index, term: term, data: Array(buffer.readableBytesView))
     }
 
-    private func snapshotNames() throws(StorageError) -> [String] {
+    private func snapshotNames() throws(MetaStorageError) -> [String] {
         try FileIO.list(directory).filter { $0.hasPrefix("snapshot-") && $0.hasSuffix(".snap") }.sorted()
     }
 
-    private func prune(keeping count: Int) throws(StorageError) {
+    private func prune(keeping count: Int) throws(MetaStorageError) {
         let names = try snapshotNames()
         guard names.count > count else { return }
         for name in names.dropLast(count) {

@@ -15,7 +15,7 @@ import NIOCore
 ///
 /// Recovery (``open(directory:segmentBytes:logger:)``): every segment is read in order; in the
 /// last segment a torn tail (a record cut short, or a bad final record, or zeros to the end) is
-/// truncated and logged; damage anywhere else is ``StorageError/corrupt(path:offset:reason:)``.
+/// truncated and logged; damage anywhere else is ``MetaStorageError/corrupt(path:offset:reason:)``.
 ///
 /// Not thread-safe: one storage thread owns it. Blocking: never call it on an event loop.
 public final class WriteAheadLog {
@@ -60,7 +60,7 @@ public final class WriteAheadLog {
         directory: String,
         segmentBytes: Int = 64 << 20,
         logger: Logger
-    ) throws(StorageError) -> (WriteAheadLog, Recovered) {
+    ) throws(MetaStorageError) -> (WriteAheadLog, Recovered) {
         try FileIO.makeDirectory(directory)
         let names = try FileIO.list(directory).filter { $0.hasPrefix("wal-") && $0.hasSuffix(".log") }.sorted()
         var recovered = Recovered(hardState: nil, snapshot: nil, entries: [], truncatedBytes: 0)
@@ -108,7 +108,7 @@ public final class WriteAheadLog {
     }
 
     /// Reads one segment into `recovered`; returns its highest entry index.
-    private static func replay(path: String, isLast: Bool, into recovered: inout Recovered, logger: Logger) throws(StorageError) -> UInt64 {
+    private static func replay(path: String, isLast: Bool, into recovered: inout Recovered, logger: Logger) throws(MetaStorageError) -> UInt64 {
         var buffer = try FileIO.readAll(path)
         let fileSize = buffer.readableBytes
         var maxIndex: UInt64 = 0
@@ -167,7 +167,7 @@ public final class WriteAheadLog {
     }
 
     /// Buffers records for the next ``sync()``; rolls to a new segment when the current one is full.
-    public func append(_ records: [WALRecord]) throws(StorageError) {
+    public func append(_ records: [WALRecord]) throws(MetaStorageError) {
         if let failure { throw .failed(reason: failure) }
         for record in records {
             record.write(into: &pending)
@@ -185,7 +185,7 @@ public final class WriteAheadLog {
     }
 
     /// Writes buffered records and makes them durable (fdatasync).
-    public func sync() throws(StorageError) {
+    public func sync() throws(MetaStorageError) {
         if let failure { throw .failed(reason: failure) }
         try flushPending()
         do {
@@ -196,7 +196,7 @@ public final class WriteAheadLog {
         }
     }
 
-    private func flushPending() throws(StorageError) {
+    private func flushPending() throws(MetaStorageError) {
         guard pending.readableBytes > 0 else { return }
         do {
             try FileIO.writeAll(fd, pending, path: segments[segments.count - 1].path)
@@ -210,7 +210,7 @@ public final class WriteAheadLog {
 
     /// Seals the current segment (fsync) and starts the next one, which begins with the latest
     /// hard state and snapshot marker so that older segments can be deleted independently.
-    private func roll() throws(StorageError) {
+    private func roll() throws(MetaStorageError) {
         let current = segments[segments.count - 1]
         try FileIO.sync(fd, path: current.path)
         let next = current.sequence + 1
@@ -229,7 +229,7 @@ public final class WriteAheadLog {
 
     /// Deletes sealed segments whose entries all lie at or below `index`. Call only after a
     /// snapshot at `index` or later is durable and its marker has been appended and synced.
-    public func compact(through index: UInt64) throws(StorageError) {
+    public func compact(through index: UInt64) throws(MetaStorageError) {
         var removed = false
         while segments.count > 1, segments[0].maxEntryIndex <= index {
             try FileIO.remove(segments[0].path)

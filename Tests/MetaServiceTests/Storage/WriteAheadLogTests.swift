@@ -107,7 +107,7 @@ struct WriteAheadLogTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         bytes[12] ^= 0x01  // inside the first record; valid records follow
         try bytes.write(to: URL(fileURLWithPath: file))
-        #expect(throws: StorageError.corrupt(path: file, offset: 0, reason: "CRC mismatch")) {
+        #expect(throws: MetaStorageError.corrupt(path: file, offset: 0, reason: "CRC mismatch")) {
             _ = try WriteAheadLog.open(directory: dir.path, logger: logger)
         }
     }
@@ -145,7 +145,7 @@ struct WriteAheadLogTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: first))
         bytes.removeLast(3)  // a sealed segment cut short is damage, not a torn tail
         try bytes.write(to: URL(fileURLWithPath: first))
-        #expect(throws: StorageError.self) {
+        #expect(throws: MetaStorageError.self) {
             _ = try WriteAheadLog.open(directory: dir.path, segmentBytes: 256, logger: logger)
         }
     }
@@ -189,7 +189,7 @@ struct SnapshotStoreTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         bytes[bytes.count - 1] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: file))
-        #expect(throws: StorageError.corrupt(path: file, offset: SnapshotStore.headerBytes, reason: "CRC mismatch")) {
+        #expect(throws: MetaStorageError.corrupt(path: file, offset: SnapshotStore.headerBytes, reason: "CRC mismatch")) {
             _ = try store.loadLatest()
         }
     }
@@ -211,7 +211,7 @@ struct WriteAheadLogLengthDamageTests {
         var bytes = try Data(contentsOf: URL(fileURLWithPath: file))
         bytes[1] ^= 0x10  // the first record now claims ~1 MiB, far past the end of the file
         try bytes.write(to: URL(fileURLWithPath: file))
-        #expect(throws: StorageError.corrupt(path: file, offset: 0, reason: "damaged record header")) {
+        #expect(throws: MetaStorageError.corrupt(path: file, offset: 0, reason: "damaged record header")) {
             _ = try WriteAheadLog.open(directory: dir.path, logger: logger)
         }
     }

@@ -1,7 +1,7 @@
 /// Why the Raft storage (write-ahead log or snapshot files) refused to go on. A node that gets
 /// one of these at start stops with ``description`` as its message: it never silently drops
 /// committed entries.
-public enum StorageError: Error, Equatable, Sendable, CustomStringConvertible {
+public enum MetaStorageError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A system call failed (disk full, permissions, I/O error).
     case io(path: String, operation: String, errno: Int32, message: String)
     /// A file is damaged somewhere other than a torn tail.
