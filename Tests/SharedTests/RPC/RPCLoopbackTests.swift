@@ -183,6 +183,18 @@ struct RPCLoopbackTests {
         await client.shutdown()
     }
 
+    @Test("reconnect backoff grows exponentially up to the maximum, within the jitter")
+    func backoff() {
+        let backoff = RPCClientConfiguration.Backoff(initial: .milliseconds(100), maximum: .seconds(1), multiplier: 2, jitter: 0.2)
+        let expected: [(failures: Int, base: Int64)] = [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (50, 1000)]
+        for (failures, base) in expected {
+            for _ in 0..<20 {
+                let delay = backoff.delay(afterFailures: failures).nanoseconds
+                #expect(delay >= base * 800_000 && delay <= base * 1_200_000, "failures \(failures): \(delay) ns")
+            }
+        }
+    }
+
     @Test("endpoints parse host:port forms")
     func endpointParsing() {
         #expect(RPCEndpoint("127.0.0.1:7000") == RPCEndpoint(host: "127.0.0.1", port: 7000))
