@@ -89,7 +89,7 @@ public final class RPCClient: RPCTransport {
         receiver.bind(.init(grant: { credit in call.grant(credit) }, cancel: { reason in call.abort(reason) }))
         let metrics = self.metrics
         receiver.whenTerminated {
-            metrics.record(method: methodName, error: nil, since: started)
+            metrics.record(method: methodName, error: receiver.terminalError, since: started)
         }
         if let deadline {
             let timer = loop.scheduleTask(deadline: deadline) {

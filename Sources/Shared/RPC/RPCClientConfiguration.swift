@@ -52,6 +52,9 @@ public struct RPCClientConfiguration: Sendable {
     public var connectTimeout: TimeAmount
     /// Reconnect backoff.
     public var backoff: Backoff
+    /// Idle time after which a ping is sent; a connection silent for another interval is closed
+    /// (nil disables keep-alive).
+    public var keepAliveInterval: TimeAmount?
 
     /// Creates a configuration.
     public init(
@@ -61,7 +64,8 @@ public struct RPCClientConfiguration: Sendable {
         tlsServerHostname: String? = nil,
         maxFrameBytes: Int = RPCFrame.defaultMaxFrameBytes,
         connectTimeout: TimeAmount = .seconds(2),
-        backoff: Backoff = Backoff()
+        backoff: Backoff = Backoff(),
+        keepAliveInterval: TimeAmount? = .seconds(30)
     ) {
         self.endpoints = endpoints
         self.connections = max(1, connections)
@@ -70,5 +74,6 @@ public struct RPCClientConfiguration: Sendable {
         self.maxFrameBytes = maxFrameBytes
         self.connectTimeout = connectTimeout
         self.backoff = backoff
+        self.keepAliveInterval = keepAliveInterval
     }
 }

@@ -24,6 +24,10 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
 
     private let logger: Logger
     private let metrics: RPCMetrics
+    private let keepAliveInterval: TimeAmount?
+    private var keepAliveTimer: Scheduled<Void>?
+    private var readSinceKeepAlive = false
+    private var pingOutstanding = false
     private var pending: [UInt64: Pending] = [:]
     private var nextCorrelationID: UInt64 = 1
     private var context: ChannelHandlerContext?
@@ -32,9 +36,12 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     private var needsFlush = false
     private var flushScheduled = false
 
-    init(logger: Logger, metrics: RPCMetrics) {
+    /// `keepAliveInterval`: when nothing was read for this long, send a ping; when the next
+    /// interval passes without any frame (pong or otherwise), close the connection as dead.
+    init(logger: Logger, metrics: RPCMetrics, keepAliveInterval: TimeAmount? = nil) {
         self.logger = logger
         self.metrics = metrics
+        self.keepAliveInterval = keepAliveInterval
     }
 
     /// Whether calls can be sent (the channel may report active before `channelActive` ran).
@@ -54,6 +61,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     func channelActive(context: ChannelHandlerContext) {
         self.countedAsOpen = true
         self.metrics.connectionOpened()
+        self.scheduleKeepAlive(context: context)
         context.fireChannelActive()
     }
 
@@ -62,6 +70,8 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
             self.metrics.connectionClosed()
         }
         self.countedAsOpen = false
+        self.keepAliveTimer?.cancel()
+        self.keepAliveTimer = nil
         let pending = self.pending
         self.pending = [:]
         let error = RPCError(.unavailable, "connection to \(context.remoteAddress.map { "\($0)" } ?? "server") closed")
@@ -131,6 +141,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
         self.reading = true
+        self.readSinceKeepAlive = true
         let id = frame.correlationID
         switch frame.kind {
         case .response:
@@ -177,6 +188,31 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
         self.metrics.frameRejected()
         self.logger.warning("closing RPC connection after protocol violation by server", metadata: ["error": "\(error)"])
         context.close(promise: nil)
+    }
+
+    // MARK: - Keep-alive
+
+    private func scheduleKeepAlive(context: ChannelHandlerContext) {
+        guard let interval = self.keepAliveInterval, interval > .zero else { return }
+        self.keepAliveTimer = context.eventLoop.assumeIsolated().scheduleTask(in: interval) {
+            self.keepAliveTick(context: context)
+        }
+    }
+
+    private func keepAliveTick(context: ChannelHandlerContext) {
+        if self.readSinceKeepAlive {
+            self.readSinceKeepAlive = false
+            self.pingOutstanding = false
+        } else if self.pingOutstanding {
+            self.logger.warning("closing RPC connection: no answer to keep-alive ping")
+            context.close(promise: nil)
+            return
+        } else {
+            self.pingOutstanding = true
+            // Correlation id 0 is never used by calls.
+            self.write(RPCFrame(kind: .ping, correlationID: 0))
+        }
+        self.scheduleKeepAlive(context: context)
     }
 
     // MARK: - Writing

@@ -81,7 +81,11 @@ final class RPCConnectionSlot: @unchecked Sendable {
                     }
                     try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
                     try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
-                    try sync.addHandler(RPCClientConnectionHandler(logger: logger, metrics: metrics))
+                    try sync.addHandler(RPCClientConnectionHandler(
+                        logger: logger,
+                        metrics: metrics,
+                        keepAliveInterval: configuration.keepAliveInterval
+                    ))
                 }
             }
         bootstrap.connect(host: endpoint.host, port: endpoint.port).hop(to: self.eventLoop).assumeIsolated().whenComplete { result in

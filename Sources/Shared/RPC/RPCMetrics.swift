@@ -12,9 +12,28 @@ import NIOCore
 /// - `tributary_rpc_connections{role}` — open connections (gauge)
 /// - `tributary_rpc_frames_rejected_total{role}` — frames that failed to decode
 final class RPCMetrics: Sendable {
+    /// The metric objects of one method, created on its first call.
+    private final class MethodMetrics: Sendable {
+        let ok: Counter
+        let failures: [RPCError.Code: Counter]
+        let duration: Metrics.Timer
+
+        init(role: String, method: String) {
+            func counter(_ outcome: String) -> Counter {
+                Counter(label: "tributary_rpc_calls_total", dimensions: [("role", role), ("method", method), ("outcome", outcome)])
+            }
+            self.ok = counter("ok")
+            var failures: [RPCError.Code: Counter] = [:]
+            for code in RPCError.Code.allCases {
+                failures[code] = counter(code.description)
+            }
+            self.failures = failures
+            self.duration = Metrics.Timer(label: "tributary_rpc_call_duration", dimensions: [("role", role), ("method", method)])
+        }
+    }
+
     let role: String
-    private let calls = NIOLockedValueBox([String: Counter]())
-    private let timers = NIOLockedValueBox([String: Metrics.Timer]())
+    private let methods = NIOLockedValueBox([String: MethodMetrics]())
     private let connectionCount = ManagedAtomic<Int>(0)
     private let connectionsGauge: Gauge
     private let framesRejected: Counter
@@ -27,26 +46,19 @@ final class RPCMetrics: Sendable {
 
     /// Records the outcome and latency of one call.
     func record(method: String, error: RPCError?, since start: NIODeadline) {
-        let outcome = error.map { $0.code.description } ?? "ok"
-        let key = method + "|" + outcome
         let role = self.role
-        let counter = self.calls.withLockedValue { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(
-                label: "tributary_rpc_calls_total",
-                dimensions: [("role", role), ("method", method), ("outcome", outcome)]
-            )
-            cache[key] = counter
-            return counter
+        let metrics = self.methods.withLockedValue { cache in
+            if let metrics = cache[method] { return metrics }
+            let metrics = MethodMetrics(role: role, method: method)
+            cache[method] = metrics
+            return metrics
         }
-        counter.increment()
-        let timer = self.timers.withLockedValue { cache in
-            if let timer = cache[method] { return timer }
-            let timer = Metrics.Timer(label: "tributary_rpc_call_duration", dimensions: [("role", role), ("method", method)])
-            cache[method] = timer
-            return timer
+        if let error {
+            metrics.failures[error.code]?.increment()
+        } else {
+            metrics.ok.increment()
         }
-        timer.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
+        metrics.duration.recordNanoseconds((NIODeadline.now() - start).nanoseconds)
     }
 
     /// Counts one malformed frame or protocol violation.

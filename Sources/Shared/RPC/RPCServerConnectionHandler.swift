@@ -150,10 +150,11 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
             return
         }
         let started = NIODeadline.now()
-        let deadline = frame.timeoutMillis == 0 ? nil : started + .milliseconds(Int64(frame.timeoutMillis))
+        // Deadlines are on the loop's clock (virtual time in tests), relative to receipt.
+        let deadline = frame.timeoutMillis == 0 ? nil : context.eventLoop.now + .milliseconds(Int64(frame.timeoutMillis))
         var logger = self.logger
-        logger[metadataKey: "rpc.method"] = "\(handler.name)"
-        logger[metadataKey: "rpc.call"] = "\(id)"
+        logger[metadataKey: "rpc.method"] = .string(handler.name)
+        logger[metadataKey: "rpc.call"] = .stringConvertible(id)
         let callContext = RPCCallContext(
             methodName: handler.name,
             deadline: deadline,

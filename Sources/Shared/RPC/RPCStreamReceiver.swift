@@ -44,6 +44,14 @@ final class RPCStreamReceiver: Sendable {
         if done { callback() }
     }
 
+    /// The error the stream ended with (nil while live or after a successful end).
+    var terminalError: RPCError? {
+        self.state.withLockedValue { state in
+            if case .failure(let error)? = state.terminal { return error }
+            return nil
+        }
+    }
+
     /// Whether the stream ended.
     var isTerminated: Bool { self.state.withLockedValue { $0.terminal != nil } }
 

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Testing
 @testable import Shared
 
@@ -164,6 +165,34 @@ struct RPCLoopbackTests {
         await plain.shutdown()
         await client.shutdown()
         await server.shutdown()
+    }
+
+    @Test("the server runs in a ServiceGroup and stops on graceful shutdown")
+    func serviceGroup() async throws {
+        let server = RPCServer(configuration: .init(port: 0), router: TestAPI.router(probe: TestProbe()), logger: testLogger)
+        let group = ServiceGroup(services: [server], logger: testLogger)
+        let running = Task { try await group.run() }
+        try await waitUntil("server to bind") { server.localAddress != nil }
+        let port = try #require(server.localAddress?.port)
+        let client = RPCClient(endpoints: [RPCEndpoint(host: "127.0.0.1", port: port)], logger: testLogger)
+        #expect(try await client.call(TestAPI.double, TestNumber(4)) == TestNumber(8))
+        await group.triggerGracefulShutdown()
+        try await running.value
+        let error = await expectRPCError { try await client.call(NodeAPI.ping, NodePing(), options: .timeout(.seconds(5))) }
+        #expect(error?.code == .unavailable)
+        await client.shutdown()
+    }
+
+    @Test("reconnect backoff grows exponentially up to the maximum, within the jitter")
+    func backoff() {
+        let backoff = RPCClientConfiguration.Backoff(initial: .milliseconds(100), maximum: .seconds(1), multiplier: 2, jitter: 0.2)
+        let expected: [(failures: Int, base: Int64)] = [(1, 100), (2, 200), (3, 400), (4, 800), (5, 1000), (50, 1000)]
+        for (failures, base) in expected {
+            for _ in 0..<20 {
+                let delay = backoff.delay(afterFailures: failures).nanoseconds
+                #expect(delay >= base * 800_000 && delay <= base * 1_200_000, "failures \(failures): \(delay) ns")
+            }
+        }
     }
 
     @Test("endpoints parse host:port forms")

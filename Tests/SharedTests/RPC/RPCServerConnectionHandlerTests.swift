@@ -6,12 +6,12 @@ import Testing
 /// The server's connection handler driven byte-by-byte through an `EmbeddedChannel`.
 @Suite("RPC server connection handler")
 struct RPCServerConnectionHandlerTests {
-    static func makeChannel() throws -> EmbeddedChannel {
+    static func makeChannel(probe: TestProbe = TestProbe()) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: 1024)))
         try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
-        try sync.addHandler(RPCServerConnectionHandler(router: TestAPI.router(probe: TestProbe()), logger: testLogger, metrics: RPCMetrics(role: "test")))
+        try sync.addHandler(RPCServerConnectionHandler(router: TestAPI.router(probe: probe), logger: testLogger, metrics: RPCMetrics(role: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -61,6 +61,35 @@ struct RPCServerConnectionHandlerTests {
         #expect(answer.kind == .error)
         #expect(try RPCError(rpcBody: &body).code == .invalidArgument)
         #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("at the deadline the handler is cancelled and nothing is sent for the call")
+    func deadlineDropsResponse() throws {
+        let probe = TestProbe()
+        let channel = try Self.makeChannel(probe: probe)
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: TestAPI.never.id, correlationID: 8, timeoutMillis: 250)))
+        #expect(probe.started == 1)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(249))
+        #expect(probe.cancellations.isEmpty)
+        channel.embeddedEventLoop.advanceTime(by: .milliseconds(1))
+        #expect(probe.cancellations == [.deadlineExceeded])
+        channel.embeddedEventLoop.run()
+        // The handler failed its future when cancelled; that late answer is dropped, not sent.
+        #expect(try Self.readFrame(channel) == nil)
+        #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("a cancel frame cancels the handler and suppresses its answer")
+    func cancelFrame() throws {
+        let probe = TestProbe()
+        let channel = try Self.makeChannel(probe: probe)
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: TestAPI.never.id, correlationID: 3)))
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .cancel, correlationID: 3)))
+        channel.embeddedEventLoop.run()
+        #expect(probe.cancellations == [.cancelled])
+        #expect(try Self.readFrame(channel) == nil)
         _ = try? channel.finish()
     }
 
