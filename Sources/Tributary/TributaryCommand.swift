@@ -9,9 +9,9 @@ struct TributaryCommand: AsyncParsableCommand {
         version: TributaryVersion.current,
         subcommands: [
             StandaloneCommand.self,
-            MetaCommand.self,
-            JournalCommand.self,
-            BrokerCommand.self,
+            MetaRoleCommand.self,
+            JournalRoleCommand.self,
+            BrokerRoleCommand.self,
             CtlCommand.self,
             BenchCommand.self,
             ConfigCommand.self,
