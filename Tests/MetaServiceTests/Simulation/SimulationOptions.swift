@@ -7,7 +7,7 @@ struct SimulationOptions {
     /// Extra nodes that start empty and may be added as learners/voters.
     var spares = 1
     /// Steps of the chaotic phase (one tick per node per step).
-    var steps = 1500
+    var steps = 2500
     /// Steps allowed after healing for a leader to be elected and commit (the liveness bound).
     var healSteps = 300
     /// Probability that a message is dropped / duplicated.
