@@ -280,4 +280,22 @@ struct RaftNodeTranscriptTests {
         #expect(restarted.log.lastIndex == cluster[2].log.lastIndex)
         #expect(restarted.role == .follower)
     }
+
+    @Test("a vote and the response granting it come out in the same ready, the vote to be persisted first")
+    func voteIsPersistedWithResponse() throws {
+        var cluster = RaftTestCluster(voters: [1, 2, 3], options: RaftOptions(preVote: false))
+        cluster[2].step(RaftMessage(from: 1, to: 2, term: 2, body: .requestVote(lastIndex: 1, lastTerm: 1, preVote: false, transfer: false)))
+        let maybeReady = cluster[2].ready()
+        let ready = try #require(maybeReady)
+        #expect(ready.hardState == RaftHardState(term: 2, vote: 1, commit: 1))
+        #expect(ready.messages == [RaftMessage(from: 2, to: 1, term: 2, body: .voteResponse(granted: true, preVote: false))])
+        // Until the ready is acknowledged no further ready is handed out.
+        cluster[2].step(RaftMessage(from: 3, to: 2, term: 2, body: .requestVote(lastIndex: 1, lastTerm: 1, preVote: false, transfer: false)))
+        #expect(cluster[2].ready() == nil)
+        cluster[2].advance(ready)
+        let maybeNext = cluster[2].ready()
+        let next = try #require(maybeNext)
+        #expect(next.hardState == nil)
+        #expect(next.messages == [RaftMessage(from: 2, to: 3, term: 2, body: .voteResponse(granted: false, preVote: false))])
+    }
 }
