@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import NIOSSL
 import ServiceLifecycle
 import UnixSignals
@@ -78,6 +79,9 @@ struct NodeAssembly {
                 logger: logger
             )
         )
+        Gauge(label: "tributary_node_info", dimensions: [
+            ("node", String(config.node.id)), ("mode", mode), ("version", TributaryVersion.current),
+        ]).record(1)
         logger.info("starting", metadata: ["mode": "\(mode)", "node": "\(config.node.id)", "data": "\(dataPath)"])
         try await group.run()
         logger.info("stopped cleanly")

@@ -19,6 +19,7 @@ struct StandaloneProcessTests {
         let metrics = try await httpGet("http://\(admin)/metrics")
         #expect(metrics.status == 200)
         #expect(metrics.contentType?.hasPrefix("text/plain") == true)
+        #expect(metrics.body.contains("tributary_node_info{"), "metrics: \(metrics.body.prefix(500))")
 
         node.signal(SIGTERM)
         #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
@@ -37,6 +38,9 @@ struct StandaloneProcessTests {
         let ping = try TributaryProcess(["ctl", "ping", "--meta", rpc, "--count", "2"])
         #expect(await ping.exitStatus() == 0)
         #expect(ping.standardOutput.contains("seq=2"))
+        let admin = try #require(fields["admin"])
+        let metrics = try await httpGet("http://\(admin)/metrics")
+        #expect(metrics.body.contains("tributary_rpc_calls_total{"), "RPC calls are counted in /metrics")
 
         node.signal(SIGTERM)
         #expect(await node.exitStatus() == 0)
