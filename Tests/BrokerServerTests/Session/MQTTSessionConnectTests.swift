@@ -70,6 +70,20 @@ struct MQTTSessionConnectTests {
         #expect(actions == [.send([.connack(MQTTConnAck(reasonCode: .badAuthenticationMethod))]), .close(nil)])
     }
 
+    @Test("A will the server cannot honour is refused: QoS → 0x9B, retain → 0x9A (MQTT-3.2.2-12/-13)")
+    func willCapabilities() {
+        let configuration = MQTTSessionConfiguration(maximumQoS: .atLeastOnce, retainAvailable: false)
+        var qos = SessionHarness(configuration)
+        let qos2Will = MQTTWill(topic: "w", payload: F.payload("x"), qos: .exactlyOnce)
+        #expect(qos.connect(F.connect(.v5, will: qos2Will)) == [.send([.connack(MQTTConnAck(reasonCode: .qosNotSupported))]), .close(nil)])
+        var retain = SessionHarness(configuration)
+        let retainedWill = MQTTWill(topic: "w", payload: F.payload("x"), retain: true)
+        #expect(retain.connect(F.connect(.v5, will: retainedWill)) == [.send([.connack(MQTTConnAck(reasonCode: .retainNotSupported))]), .close(nil)])
+        // 3.1.1 has no return code for it: the connection is just closed.
+        var v3 = SessionHarness(configuration)
+        #expect(v3.connect(F.connect(.v3_1_1, will: retainedWill)) == [.close(nil)])
+    }
+
     @Test("An unsupported protocol level is answered with return code 0x01 and closed")
     func unsupportedVersion() {
         var harness = SessionHarness()

@@ -112,6 +112,17 @@ struct MQTTSessionLifecycleTests {
         #expect(harness.handle(.connectionClosed).isEmpty)
     }
 
+    @Test("3.1.1 DISCONNECT deletes the will; a lost connection publishes it")
+    func v311Will() {
+        let will = MQTTWill(topic: "w", payload: ByteBuffer(string: "bye"))
+        var normal = SessionHarness()
+        normal.connect(F.connect(.v3_1_1, will: will))
+        #expect(normal.receive(.disconnect(MQTTDisconnect())) == [.close(nil), .discard(clientIdentifier: "client")])
+        var lost = SessionHarness()
+        lost.connect(F.connect(.v3_1_1, will: will))
+        #expect(lost.handle(.connectionClosed) == [.publishWill(clientIdentifier: "client", will: will, delay: 0), .discard(clientIdentifier: "client")])
+    }
+
     @Test("DISCONNECT 0x04 publishes the will; an updated session expiry is kept")
     func disconnectWithWill() {
         var harness = SessionHarness()

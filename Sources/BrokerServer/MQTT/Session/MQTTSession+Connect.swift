@@ -8,6 +8,17 @@ extension MQTTSession {
             refuse(.badAuthenticationMethod, into: &out)
             return
         }
+        if let will = connect.will {
+            // MQTT-3.2.2-12 / -13: a will the server cannot honour refuses the connection.
+            if will.qos > configuration.maximumQoS {
+                refuse(.qosNotSupported, into: &out)
+                return
+            }
+            if will.retain && !configuration.retainAvailable {
+                refuse(.retainNotSupported, into: &out)
+                return
+            }
+        }
         var clientIdentifier = connect.clientIdentifier
         var assigned: String?
         if clientIdentifier.isEmpty {
@@ -103,14 +114,14 @@ extension MQTTSession {
     /// DISCONNECT from the client: session expiry update rules, will with 0x04.
     mutating func receiveDisconnect(_ disconnect: MQTTDisconnect, into out: inout MQTTSessionActions) {
         if version == .v5, let expiry = disconnect.properties.sessionExpiryInterval {
-            // MQTT-3.14.2-2: a non-zero expiry after CONNECT had zero is a Protocol Error.
+            // §3.14.2.2.2: a non-zero expiry after CONNECT had zero is a Protocol Error.
             if connectSessionExpiryWasZero && expiry != 0 {
                 close(.protocolError, publishWill: true, into: &out)
                 return
             }
             state.sessionExpiryInterval = min(expiry, configuration.maximumSessionExpiryInterval)
         }
-        // MQTT-3.1.2-10: a normal DISCONNECT deletes the will; 0x04 asks for it to be published.
+        // MQTT-3.14.4-3 / MQTT-3.1.2-10: a normal DISCONNECT deletes the will; 0x04 asks for it.
         let publishWill = version == .v5 && disconnect.reasonCode == .disconnectWithWillMessage
         out.append(.close(nil))
         endSession(publishWill: publishWill, into: &out)

@@ -4,7 +4,7 @@ extension MQTTSession {
         var topic = publish.topicName
         var properties = publish.properties
         if let alias = properties.topicAlias {
-            // MQTT-3.3.2-9/-10: 0 or above our Topic Alias Maximum is Topic Alias invalid.
+            // §3.3.2.3.4 / MQTT-3.3.2-12: 0 or above our Topic Alias Maximum is Topic Alias invalid (0x94).
             guard version == .v5, alias >= 1, alias <= configuration.topicAliasMaximum else {
                 close(.topicAliasInvalid, publishWill: true, into: &out)
                 return
@@ -50,7 +50,7 @@ extension MQTTSession {
             return
         }
         if inboundAwaitingPersist.count + state.pendingInboundQoS2.count >= Int(configuration.receiveMaximum) {
-            // MQTT-3.3.4-9 (5.0): more than Receive Maximum unacknowledged QoS 1/2 → 0x93.
+            // MQTT-3.3.4-7 (5.0): more than Receive Maximum unacknowledged QoS 1/2 → 0x93 (§3.3.4).
             close(.receiveMaximumExceeded, publishWill: true, into: &out)
             return
         }

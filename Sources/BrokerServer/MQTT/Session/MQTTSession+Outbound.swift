@@ -96,7 +96,7 @@ extension MQTTSession {
             }
         }
         if let limit = clientMaximumPacketSize {
-            // MQTT-3.1.2-25: too large for the client → discard as if it had been sent.
+            // MQTT-3.1.2-27/-28: too large for the client → discard as if it had been sent.
             var scratch = ByteBuffer()
             do {
                 try MQTTPacket.publish(wire).encode(version: version, into: &scratch, maximumPacketSize: limit)
@@ -136,7 +136,8 @@ extension MQTTSession {
         drainQueue(now: now, into: &out)
     }
 
-    /// PUBREC for an outbound QoS 2 message: PUBREL, or the end of the flow on a failure code.
+    /// PUBREC for an outbound QoS 2 message: PUBREL (MQTT-4.3.3-4), or the end of the flow on a
+    /// failure code (MQTT-4.4.0-2).
     mutating func receivePubRec(_ identifier: UInt16, _ code: MQTTReasonCode, now: UInt64, into out: inout MQTTSessionActions) {
         guard let phase = state.inFlight[identifier]?.phase, phase != .awaitingPubAck else {
             let reason: MQTTReasonCode = version == .v5 ? .packetIdentifierNotFound : .success
