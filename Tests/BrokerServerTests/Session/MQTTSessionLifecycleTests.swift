@@ -112,6 +112,14 @@ struct MQTTSessionLifecycleTests {
         #expect(harness.handle(.connectionClosed).isEmpty)
     }
 
+    @Test("A client DISCONNECT with an error code keeps the will (MQTT-3.1.2-8)")
+    func disconnectWithError() {
+        var harness = SessionHarness()
+        harness.connect(F.connect(.v5, will: Self.will))
+        let actions = harness.receive(.disconnect(MQTTDisconnect(reasonCode: .unspecifiedError)))
+        #expect(actions == [.close(nil), .publishWill(clientIdentifier: "client", will: Self.will, delay: 0), .discard(clientIdentifier: "client")])
+    }
+
     @Test("3.1.1 DISCONNECT deletes the will; a lost connection publishes it")
     func v311Will() {
         let will = MQTTWill(topic: "w", payload: ByteBuffer(string: "bye"))

@@ -121,8 +121,9 @@ extension MQTTSession {
             }
             state.sessionExpiryInterval = min(expiry, configuration.maximumSessionExpiryInterval)
         }
-        // MQTT-3.14.4-3 / MQTT-3.1.2-10: a normal DISCONNECT deletes the will; 0x04 asks for it.
-        let publishWill = version == .v5 && disconnect.reasonCode == .disconnectWithWillMessage
+        // MQTT-3.14.4-3 / MQTT-3.1.2-8: only a normal DISCONNECT (0x00) deletes the will; 0x04 and
+        // the error codes leave it to be published.
+        let publishWill = version == .v5 && disconnect.reasonCode != .normalDisconnection
         out.append(.close(nil))
         endSession(publishWill: publishWill, into: &out)
     }
