@@ -170,4 +170,54 @@ struct SubscriptionIndexPropertyTests {
             for topic in topics { #expect(index.match(topic: topic).subscribers.isEmpty) }
         }
     }
+
+    /// Random inserts and removals of plain, `$share` and `$queue` subscriptions with identifiers
+    /// and No Local, checked against a brute-force scan of what is subscribed.
+    @Test("groups, identifiers and No Local agree with a brute-force scan after inserts and removals")
+    func sharedAndIdentifiers() async {
+        let prefix = Gen.int(in: 0...3).map { ["", "", "$share/g1/", "$queue/"][$0] }
+        let operation = zip(Gen.int(in: 0...2), prefix, Self.filter, Gen.int(in: 0...3), Gen.bool)
+        await propertyCheck(count: 200, input: operation.array(of: 0...25), Self.topic.array(of: 1...4)) { operations, topics in
+            var index = SubscriptionIndex()
+            var model: [SubscriptionIndex.Key: SubscriptionIndex.Entry] = [:]
+            for (client, prefix, filter, identifier, remove) in operations {
+                let name = "c\(client)"
+                let full = prefix + filter
+                let key = SubscriptionIndex.Key(clientIdentifier: name, topicFilter: full)
+                if remove {
+                    let removed = index.remove(key)
+                    #expect(removed == (model.removeValue(forKey: key) != nil))
+                } else {
+                    let noLocal = prefix.isEmpty && identifier == 3
+                    let entry = SubscriptionIndex.Entry(
+                        clientIdentifier: name, subscription: MQTTSubscription(topicFilter: full, noLocal: noLocal),
+                        subscriptionIdentifier: identifier == 0 ? nil : UInt32(identifier))
+                    let inserted = index.insert(entry)
+                    #expect(inserted)
+                    model[key] = entry
+                }
+            }
+            #expect(index.count == model.count)
+            for topic in topics {
+                let match = index.match(topic: topic, publisher: "c1")
+                var identifiers: [String: Set<UInt32>] = [:]
+                var groups: [String: [String]] = [:]
+                for (key, entry) in model {
+                    let inner = SubscriptionIndex.innerFilter(key.topicFilter)
+                    guard Self.naiveMatches(filter: inner, topic: topic) else { continue }
+                    if key.topicFilter == inner {
+                        if entry.subscription.noLocal && key.clientIdentifier == "c1" { continue }
+                        identifiers[key.clientIdentifier, default: []].formUnion(entry.subscriptionIdentifier.map { [$0] } ?? [])
+                    } else {
+                        let group = key.topicFilter.hasPrefix("$queue/") ? "$queue" : "g1"
+                        groups[group + " " + inner, default: []].append(key.clientIdentifier)
+                    }
+                }
+                let gotIdentifiers = Dictionary(uniqueKeysWithValues: match.subscribers.map { ($0.clientIdentifier, Set($0.subscriptionIdentifiers)) })
+                #expect(gotIdentifiers == identifiers, "topic \(topic)")
+                let gotGroups = Dictionary(uniqueKeysWithValues: match.sharedGroups.map { ($0.group + " " + $0.topicFilter, $0.members.map(\.clientIdentifier)) })
+                #expect(gotGroups == groups.mapValues { $0.sorted() }, "topic \(topic)")
+            }
+        }
+    }
 }
