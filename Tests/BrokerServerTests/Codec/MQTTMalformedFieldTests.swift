@@ -143,7 +143,7 @@ struct MQTTMalformedFieldTests {
         expect(publish([0x18, 0, 0, 0, 1]), Self.server5, .propertyNotAllowed(.willDelayInterval, in: .publish), .malformedPacket)
         expect(publish([0x02, 0, 0, 0, 1, 0x02, 0, 0, 0, 2]), Self.server5, .duplicateProperty(.messageExpiryInterval), .protocolError)
         expect(publish([0x01, 0x02]), Self.server5, .invalidPropertyValue(.payloadFormatIndicator), .protocolError)
-        expect(publish([0x23, 0x00, 0x00]), Self.server5, .invalidPropertyValue(.topicAlias), .protocolError)
+        expect(publish([0x23, 0x00, 0x00]), Self.server5, .invalidPropertyValue(.topicAlias), .topicAliasInvalid)
         expect(publish([0x0B, 0x01]), Self.server5, .subscriptionIdentifierFromClient, .protocolError)
         expect(publish([0x0B, 0x00]), Self.client5, .invalidPropertyValue(.subscriptionIdentifier), .protocolError)
         #expect(accepted(publish([0x0B, 0x01, 0x0B, 0x02, 0x26] + Bytes.s("a") + Bytes.s("b") + [0x26] + Bytes.s("a") + Bytes.s("b")), Self.client5) != nil)

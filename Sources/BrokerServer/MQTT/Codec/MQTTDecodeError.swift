@@ -95,6 +95,9 @@ public enum MQTTDecodeError: Error, Hashable, Sendable {
         case .unsupportedProtocolVersion: return .unsupportedProtocolVersion
         case .clientIdentifierNotValid: return .clientIdentifierNotValid
         case .payloadFormatInvalid: return .payloadFormatInvalid
+        // MQTT 5.0 §3.3.2.3.4: "A Topic Alias value of 0 or greater than the Maximum Topic Alias
+        // is a Protocol Error, the receiver uses DISCONNECT with Reason Code of 0x94".
+        case .invalidPropertyValue(.topicAlias): return .topicAliasInvalid
         case .variableByteIntegerTooLong, .variableByteIntegerNotMinimal, .reservedPacketType,
             .invalidFixedHeaderFlags, .truncated, .trailingBytes, .invalidQoS, .invalidUTF8, .nullCharacter,
             .discouragedCodePoint, .invalidTopicName, .invalidTopicFilter, .subscriptionOptionsReservedBits,

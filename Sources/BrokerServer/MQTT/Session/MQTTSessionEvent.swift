@@ -1,0 +1,18 @@
+/// What happens to a session: the input of ``MQTTSession/handle(_:now:)``.
+public enum MQTTSessionEvent: Hashable, Sendable {
+    /// The client sent a packet (decoded with the connection's version).
+    case packetReceived(MQTTPacket)
+    /// The decoder rejected the client's bytes; the connection is closed with the matching code.
+    case decodeFailed(MQTTDecodeError)
+    /// A periodic check of keep alive and message expiry.
+    case keepAliveTick
+    /// The broker routes a message to this client.
+    case deliver(MQTTDelivery)
+    /// The broker's journal stored the inbound QoS 1/2 PUBLISH with this packet identifier;
+    /// a failure code (0x80 and above) rejects it (v5 only; a v3 connection is closed).
+    case publishPersisted(packetIdentifier: UInt16, reasonCode: MQTTReasonCode)
+    /// Another connection took over this client's session.
+    case sessionTakenOver
+    /// The network connection closed (without DISCONNECT, unless one was received).
+    case connectionClosed
+}
