@@ -120,8 +120,6 @@ public struct InProcessTransport: RPCTransport {
     }
 
     private func makeContext(name: String, deadline: NIODeadline?, loop: any EventLoop, cancellation: RPCCancellation) -> RPCCallContext {
-        var logger = self.logger
-        logger[metadataKey: "rpc.method"] = "\(name)"
-        return RPCCallContext(methodName: name, deadline: deadline, peer: nil, logger: logger, eventLoop: loop, cancellation: cancellation)
+        RPCCallContext(methodName: name, deadline: deadline, peer: nil, logger: self.logger, eventLoop: loop, cancellation: cancellation)
     }
 }

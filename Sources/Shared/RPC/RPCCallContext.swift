@@ -10,8 +10,18 @@ public struct RPCCallContext: Sendable {
     public let deadline: NIODeadline?
     /// The remote address (nil for the in-process transport).
     public let peer: SocketAddress?
-    /// A logger with the call's metadata attached.
-    public let logger: Logger
+    /// A logger with the call's metadata (method, call id) attached. Built on access, so calls
+    /// that never log pay nothing for it.
+    public var logger: Logger {
+        var logger = self.baseLogger
+        logger[metadataKey: "rpc.method"] = .string(self.methodName)
+        if let callID = self.callID {
+            logger[metadataKey: "rpc.call"] = .stringConvertible(callID)
+        }
+        return logger
+    }
+    private let baseLogger: Logger
+    private let callID: UInt64?
     /// The event loop of the connection (or in-process call).
     public let eventLoop: any EventLoop
     /// The call's cancellation token.
@@ -24,12 +34,14 @@ public struct RPCCallContext: Sendable {
         peer: SocketAddress?,
         logger: Logger,
         eventLoop: any EventLoop,
-        cancellation: RPCCancellation = RPCCancellation()
+        cancellation: RPCCancellation = RPCCancellation(),
+        callID: UInt64? = nil
     ) {
         self.methodName = methodName
         self.deadline = deadline
         self.peer = peer
-        self.logger = logger
+        self.baseLogger = logger
+        self.callID = callID
         self.eventLoop = eventLoop
         self.cancellation = cancellation
     }

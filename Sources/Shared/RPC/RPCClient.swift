@@ -53,13 +53,12 @@ public final class RPCClient: RPCTransport {
             case .failure(let error): metrics.record(method: methodName, error: RPCError.from(error), since: started)
             }
         }
-        if let deadline {
-            let timer = loop.scheduleTask(deadline: deadline) {
-                call.abort(RPCError(.deadlineExceeded, "deadline exceeded"))
+        let send: @Sendable () -> Void = {
+            if let deadline {
+                slot.deadlines.add(deadline: deadline, isPending: { !once.isCompleted }) {
+                    call.abort(RPCError(.deadlineExceeded, "deadline exceeded"))
+                }
             }
-            once.futureResult.whenComplete { _ in timer.cancel() }
-        }
-        loop.execute {
             slot.withConnection { result in
                 guard !call.aborted else { return }
                 switch result {
@@ -76,6 +75,8 @@ public final class RPCClient: RPCTransport {
                 }
             }
         }
+        // A caller already on the connection's loop (a pipelined chain of calls) sends at once.
+        if loop.inEventLoop { send() } else { loop.execute(send) }
         return RPCRawUnaryCall(response: once.futureResult) { reason in call.abort(reason) }
     }
 

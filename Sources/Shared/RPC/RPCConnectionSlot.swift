@@ -11,6 +11,8 @@ final class RPCConnectionSlot: @unchecked Sendable {
     typealias Waiter = (Result<RPCClientConnectionHandler, RPCError>) -> Void
 
     let eventLoop: any EventLoop
+    /// Deadlines of unary calls sent through this slot (one timer for all of them).
+    let deadlines: RPCDeadlineQueue
     private let configuration: RPCClientConfiguration
     private let logger: Logger
     private let metrics: RPCMetrics
@@ -25,6 +27,7 @@ final class RPCConnectionSlot: @unchecked Sendable {
 
     init(eventLoop: any EventLoop, configuration: RPCClientConfiguration, index: Int, logger: Logger, metrics: RPCMetrics) {
         self.eventLoop = eventLoop
+        self.deadlines = RPCDeadlineQueue(eventLoop: eventLoop)
         self.configuration = configuration
         self.endpointIndex = index
         self.logger = logger

@@ -12,6 +12,9 @@ final class RPCPromiseOnce<Value: Sendable>: Sendable {
 
     var futureResult: EventLoopFuture<Value> { self.promise.futureResult }
 
+    /// Whether the promise has been completed.
+    var isCompleted: Bool { self.done.withLockedValue { $0 } }
+
     /// Completes the promise unless it already was; returns whether this call completed it.
     @discardableResult
     func complete(_ result: Result<Value, RPCError>) -> Bool {

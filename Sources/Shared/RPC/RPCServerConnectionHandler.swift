@@ -21,13 +21,13 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         let started: NIODeadline
         let cancellation: RPCCancellation
         let sink: RPCStreamSink?
-        var timeout: Scheduled<Void>?
     }
 
     private let router: RPCRouter
     private let logger: Logger
     private let metrics: RPCMetrics
     private var calls: [UInt64: ActiveCall] = [:]
+    private var deadlines: RPCDeadlineQueue?
     private var context: ChannelHandlerContext?
     private var peer: SocketAddress?
     private var reading = false
@@ -62,8 +62,8 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         let calls = self.calls
         self.calls = [:]
         let reason = RPCError(.unavailable, "connection closed")
+        self.deadlines?.cancelAll()
         for (_, call) in calls {
-            call.timeout?.cancel()
             call.sink?.close(reason)
             call.cancellation.cancel(reason)
             self.metrics.record(method: call.methodName, error: reason, since: call.started)
@@ -152,15 +152,13 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         let started = NIODeadline.now()
         // Deadlines are on the loop's clock (virtual time in tests), relative to receipt.
         let deadline = frame.timeoutMillis == 0 ? nil : context.eventLoop.now + .milliseconds(Int64(frame.timeoutMillis))
-        var logger = self.logger
-        logger[metadataKey: "rpc.method"] = .string(handler.name)
-        logger[metadataKey: "rpc.call"] = .stringConvertible(id)
         let callContext = RPCCallContext(
             methodName: handler.name,
             deadline: deadline,
             peer: self.peer,
-            logger: logger,
-            eventLoop: context.eventLoop
+            logger: self.logger,
+            eventLoop: context.eventLoop,
+            callID: id
         )
         let loop = context.eventLoop
         var sink: RPCStreamSink?
@@ -169,20 +167,22 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
                 self.write(RPCFrame(kind: .streamItem, methodID: frame.methodID, correlationID: id, body: bytes))
             }
         }
-        var call = ActiveCall(
+        let call = ActiveCall(
             methodID: frame.methodID,
             methodName: handler.name,
             started: started,
             cancellation: callContext.cancellation,
             sink: sink
         )
+        self.calls[id] = call
         if let deadline {
-            call.timeout = loop.assumeIsolated().scheduleTask(deadline: deadline) {
+            let deadlines = self.deadlines ?? RPCDeadlineQueue(eventLoop: loop)
+            self.deadlines = deadlines
+            deadlines.add(deadline: deadline, isPending: { self.calls[id] != nil }) {
                 // The caller stopped waiting: cancel the handler and drop whatever it produces.
                 self.finishCall(id, reason: RPCError(.deadlineExceeded, "deadline exceeded on server"))
             }
         }
-        self.calls[id] = call
 
         switch handler {
         case .unary(_, let body):
@@ -217,7 +217,6 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     /// The handler finished: send its final frame.
     private func completeCall(_ id: UInt64, with frame: RPCFrame, error: RPCError?) {
         guard let call = self.calls.removeValue(forKey: id) else { return }
-        call.timeout?.cancel()
         self.metrics.record(method: call.methodName, error: error, since: call.started)
         self.write(frame)
         self.closeIfDrained()
@@ -226,7 +225,6 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     /// The call ends without an answer (cancel or deadline): cancel the handler.
     private func finishCall(_ id: UInt64, reason: RPCError) {
         guard let call = self.calls.removeValue(forKey: id) else { return }
-        call.timeout?.cancel()
         call.sink?.close(reason)
         call.cancellation.cancel(reason)
         self.metrics.record(method: call.methodName, error: reason, since: call.started)
