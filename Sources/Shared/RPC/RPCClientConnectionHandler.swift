@@ -8,7 +8,7 @@ import NIOCore
 /// once (pipelining); frames written outside a read are flushed once per loop tick.
 final class RPCClientConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = RPCFrame
-    typealias OutboundOut = RPCFrame
+    typealias OutboundOut = ByteBuffer
 
     private enum Pending {
         case unary(RPCPromiseOnce<ByteBuffer>)
@@ -35,6 +35,8 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     private var reading = false
     private var needsFlush = false
     private var flushScheduled = false
+    /// Frames encoded since the last flush: written to the channel as one buffer per flush.
+    private var outbound = ByteBuffer()
 
     /// `keepAliveInterval`: when nothing was read for this long, send a ping; when the next
     /// interval passes without any frame (pong or otherwise), close the connection as dead.
@@ -179,7 +181,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
         self.reading = false
         if self.needsFlush {
             self.needsFlush = false
-            context.flush()
+            self.flushNow()
         }
         context.fireChannelReadComplete()
     }
@@ -219,15 +221,25 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
 
     private func write(_ frame: RPCFrame) {
         guard let context = self.context else { return }
-        context.write(self.wrapOutboundOut(frame), promise: nil)
+        frame.encode(into: &self.outbound)
         if self.reading {
             self.needsFlush = true
         } else if !self.flushScheduled {
             self.flushScheduled = true
             context.eventLoop.assumeIsolated().execute {
                 self.flushScheduled = false
-                self.context?.flush()
+                self.flushNow()
             }
         }
+    }
+
+    /// Writes every frame encoded since the last flush as one buffer, and flushes.
+    private func flushNow() {
+        guard let context = self.context else { return }
+        if self.outbound.readableBytes > 0 {
+            context.write(self.wrapOutboundOut(self.outbound), promise: nil)
+            self.outbound = context.channel.allocator.buffer(capacity: max(256, self.outbound.readableBytes))
+        }
+        context.flush()
     }
 }

@@ -83,7 +83,6 @@ final class RPCConnectionSlot: @unchecked Sendable {
                         ))
                     }
                     try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
-                    try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
                     try sync.addHandler(RPCClientConnectionHandler(
                         logger: logger,
                         metrics: metrics,

@@ -102,7 +102,6 @@ public final class RPCServer: Service, Sendable {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
-                    try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
                     try sync.addHandler(RPCServerConnectionHandler(router: router, logger: logger, metrics: metrics))
                 }.flatMap {
                     self.track(channel)

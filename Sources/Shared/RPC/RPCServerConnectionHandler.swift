@@ -13,7 +13,7 @@ struct RPCServerDrainEvent: Sendable {}
 /// loop tick.
 final class RPCServerConnectionHandler: ChannelInboundHandler {
     typealias InboundIn = RPCFrame
-    typealias OutboundOut = RPCFrame
+    typealias OutboundOut = ByteBuffer
 
     private struct ActiveCall {
         let methodID: UInt32
@@ -35,6 +35,8 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     private var flushScheduled = false
     private var draining = false
     private var lastWrite: EventLoopFuture<Void>?
+    /// Frames encoded since the last flush: written to the channel as one buffer per flush.
+    private var outbound = ByteBuffer()
 
     init(router: RPCRouter, logger: Logger, metrics: RPCMetrics) {
         self.router = router
@@ -98,7 +100,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         self.reading = false
         if self.needsFlush {
             self.needsFlush = false
-            context.flush()
+            self.flushNow()
         }
         context.fireChannelReadComplete()
     }
@@ -246,13 +248,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     private func write(_ frame: RPCFrame) {
         guard let context = self.context else { return }
-        if self.draining {
-            let promise = context.eventLoop.makePromise(of: Void.self)
-            context.write(self.wrapOutboundOut(frame), promise: promise)
-            self.lastWrite = promise.futureResult
-        } else {
-            context.write(self.wrapOutboundOut(frame), promise: nil)
-        }
+        frame.encode(into: &self.outbound)
         if self.reading {
             self.needsFlush = true
         } else if !self.flushScheduled {
@@ -264,7 +260,19 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         }
     }
 
+    /// Writes every frame encoded since the last flush as one buffer, and flushes.
     private func flushNow() {
-        self.context?.flush()
+        guard let context = self.context else { return }
+        if self.outbound.readableBytes > 0 {
+            if self.draining {
+                let promise = context.eventLoop.makePromise(of: Void.self)
+                context.write(self.wrapOutboundOut(self.outbound), promise: promise)
+                self.lastWrite = promise.futureResult
+            } else {
+                context.write(self.wrapOutboundOut(self.outbound), promise: nil)
+            }
+            self.outbound = context.channel.allocator.buffer(capacity: max(256, self.outbound.readableBytes))
+        }
+        context.flush()
     }
 }

@@ -10,16 +10,13 @@ struct RPCClientConnectionHandlerTests {
         let channel = EmbeddedChannel()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder()))
-        try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
         try sync.addHandler(RPCClientConnectionHandler(logger: testLogger, metrics: RPCMetrics(role: "test"), keepAliveInterval: keepAlive))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
 
     static func readFrame(_ channel: EmbeddedChannel) throws -> RPCFrame? {
-        guard var out = try channel.readOutbound(as: ByteBuffer.self) else { return nil }
-        var decoder = RPCFrameDecoder()
-        return try decoder.decode(buffer: &out)
+        try OutboundFrameReader.next(channel)
     }
 
     static func bytes(_ frame: RPCFrame) -> ByteBuffer {

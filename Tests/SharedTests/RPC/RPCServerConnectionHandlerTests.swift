@@ -10,7 +10,6 @@ struct RPCServerConnectionHandlerTests {
         let channel = EmbeddedChannel()
         let sync = channel.pipeline.syncOperations
         try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: 1024)))
-        try sync.addHandler(MessageToByteHandler(RPCFrameEncoder()))
         try sync.addHandler(RPCServerConnectionHandler(router: TestAPI.router(probe: probe), logger: testLogger, metrics: RPCMetrics(role: "test")))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
@@ -23,9 +22,7 @@ struct RPCServerConnectionHandlerTests {
     }
 
     static func readFrame(_ channel: EmbeddedChannel) throws -> RPCFrame? {
-        guard var out = try channel.readOutbound(as: ByteBuffer.self) else { return nil }
-        var decoder = RPCFrameDecoder()
-        return try decoder.decode(buffer: &out)
+        try OutboundFrameReader.next(channel)
     }
 
     @Test("an unknown method id is answered with an unknownMethod error frame; the connection stays up")
