@@ -11,6 +11,7 @@ public protocol RPCMessage: Sendable {
 
 extension RPCMessage {
     /// The binary form in a fresh buffer.
+    @inlinable
     func encodedBody(allocator: ByteBufferAllocator = ByteBufferAllocator()) -> ByteBuffer {
         var buffer = allocator.buffer(capacity: 64)
         self.encode(into: &buffer)
@@ -18,6 +19,7 @@ extension RPCMessage {
     }
 
     /// Decodes a value from `body`, mapping decoding failures to `invalidArgument`.
+    @inlinable
     static func decode(rpcBody body: ByteBuffer, what: String) throws(RPCError) -> Self {
         var body = body
         do {

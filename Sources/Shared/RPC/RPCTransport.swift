@@ -16,6 +16,7 @@ public protocol RPCTransport: Sendable {
 extension RPCTransport {
     /// Calls a unary method and waits for its response. Cancelling the task cancels the call.
     /// Throws ``RPCError``.
+    @inlinable
     public func call<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         _ request: Request,
@@ -31,6 +32,7 @@ extension RPCTransport {
     }
 
     /// Calls a unary method; the future fails with ``RPCError``.
+    @inlinable
     public func callFuture<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         _ request: Request,
@@ -55,7 +57,8 @@ extension RPCTransport {
         ))
     }
 
-    private static func decodeResponse<Response: RPCMessage>(_ body: ByteBuffer, _ name: String) throws(RPCError) -> Response {
+    @inlinable
+    static func decodeResponse<Response: RPCMessage>(_ body: ByteBuffer, _ name: String) throws(RPCError) -> Response {
         do throws(RPCError) {
             return try Response.decode(rpcBody: body, what: "\(name) response")
         } catch {
