@@ -151,3 +151,46 @@ struct MetaClusterProcessTests {
         }
     }
 }
+
+/// Growing a running cluster of processes with `ctl meta add-member`, and `ctl kv watch`.
+@Suite("tributary meta membership via ctl", .serialized)
+struct MetaCtlMembershipProcessTests {
+    @Test func aJoiningNodeIsAddedAsLearnerThenPromoted() async throws {
+        let ports = try await MetaClusterProcessTests.freePorts(4)
+        let cluster = MetaClusterProcessTests.Cluster(ports: Array(ports.prefix(3)))
+        for id in cluster.ids { try cluster.start(id) }
+        for id in cluster.ids { _ = try #require(await cluster.processes[id]?.readyFields()) }
+        let founders = cluster.ids.compactMap { cluster.addresses[$0] }.joined(separator: ",")
+
+        let watch = try TributaryProcess(["ctl", "kv", "watch", "app/", "--meta", cluster.addresses[2] ?? ""])
+        let put = try TributaryProcess(["ctl", "kv", "put", "app/x", "1", "--meta", founders, "--timeout", "20"])
+        #expect(await put.exitStatus() == 0, "stderr: \(put.standardError)")
+        #expect(await eventually { watch.standardOutput.contains("PUT app/x = 1 revision=") }, "watch printed: \(watch.standardOutput)")
+
+        let joinerAddress = "127.0.0.1:\(ports[3])"
+        let joinerData = TributaryProcess.temporaryDirectory()
+        let joiner = try TributaryProcess([
+            "meta", "--id", "4", "--join", "--data-dir", joinerData, "--listen", joinerAddress,
+            "--peers", cluster.peers, "--admin-port", "0", "--tick-ms", "50",
+        ], dataDirectory: joinerData)
+        _ = try #require(await joiner.readyFields(), "joiner not ready: \(joiner.standardError)")
+
+        let addLearner = try TributaryProcess(["ctl", "meta", "add-member", "4", joinerAddress, "--learner", "--meta", founders, "--timeout", "20"])
+        #expect(await addLearner.exitStatus() == 0, "stderr: \(addLearner.standardError)")
+        #expect(await eventually {
+            let get = try? TributaryProcess(["ctl", "kv", "get", "app/x", "--serializable", "--meta", joinerAddress])
+            return await get?.exitStatus() == 0 && get?.standardOutput.contains("app/x = 1") == true
+        }, "the learner never got the data")
+        let promote = try TributaryProcess(["ctl", "meta", "add-member", "4", joinerAddress, "--meta", founders, "--timeout", "20"])
+        #expect(await promote.exitStatus() == 0, "stderr: \(promote.standardError)")
+        let status = try TributaryProcess(["ctl", "meta", "status", "--meta", joinerAddress])
+        #expect(await status.exitStatus() == 0, "stderr: \(status.standardError)")
+        #expect(status.standardOutput.components(separatedBy: " voter ").count == 5, "status: \(status.standardOutput)")
+
+        let second = try TributaryProcess(["ctl", "kv", "put", "app/y", "2", "--meta", joinerAddress, "--timeout", "20"])
+        #expect(await second.exitStatus() == 0, "stderr: \(second.standardError)")
+        #expect(await eventually { watch.standardOutput.contains("PUT app/y = 2") })
+        watch.signal(SIGINT)
+        #expect(await watch.exitStatus() != nil)
+    }
+}

@@ -409,6 +409,13 @@ public final class MetaNode: @unchecked Sendable {
         if !isLeader {
             revoking = []
         }
+        if wasLeader && !isLeader && !proposals.isEmpty {
+            // The entries may still commit under the next leader; the caller cannot know.
+            let lost = RPCError(.unavailable, "leadership was lost before the proposal was applied; its outcome is unknown")
+            for (_, proposal) in proposals { proposal.promise.fail(lost) }
+            proposals = [:]
+            logger.info("lost leadership", metadata: ["term": "\(raft.term)"])
+        }
         wasLeader = isLeader
     }
 }

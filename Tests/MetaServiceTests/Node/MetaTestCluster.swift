@@ -58,6 +58,7 @@ final class MetaTestCluster: @unchecked Sendable {
     let directories: [RaftNodeID: ScratchDirectory]
     let peers: [RaftNodeID: String]
     var nodes: [RaftNodeID: MetaNode] = [:]
+    var extraDirectories: [RaftNodeID: ScratchDirectory] = [:]
     let snapshotInterval: UInt64
     var logger = Logger(label: "test.meta")
 
@@ -84,22 +85,30 @@ final class MetaTestCluster: @unchecked Sendable {
         )
     }
 
-    /// Starts (or restarts, from its data directory) node `id`.
+    /// Starts (or restarts, from its data directory) node `id`; a node outside the founders
+    /// starts empty and waits to be added (`--join`).
     func start(_ id: RaftNodeID) throws {
         let network = self.network
-        let node = try MetaNode(configuration: configuration(id), eventLoop: group.next(), logger: logger) { address in
+        var configuration = configuration(id)
+        if peers[id] == nil {
+            configuration.address = "node-\(id)"
+            if extraDirectories[id] == nil { extraDirectories[id] = ScratchDirectory() }
+            configuration.dataDirectory = extraDirectories[id]?.path ?? ""
+            configuration.bootstrap = false
+        }
+        let node = try MetaNode(configuration: configuration, eventLoop: group.next(), logger: logger) { address in
             network.transport(address)
         }
         var router = RPCRouter()
         node.register(into: &router)
-        network.routers.withLockedValue { $0[peers[id] ?? ""] = router }
+        network.routers.withLockedValue { $0[configuration.address] = router }
         nodes[id] = node
         node.start()
     }
 
     /// Stops node `id` (it becomes unreachable; its data directory stays).
     func stop(_ id: RaftNodeID) async {
-        _ = network.routers.withLockedValue { $0.removeValue(forKey: peers[id] ?? "") }
+        _ = network.routers.withLockedValue { $0.removeValue(forKey: peers[id] ?? "node-\(id)") }
         if let node = nodes.removeValue(forKey: id) { await node.shutdown() }
     }
 
