@@ -84,7 +84,9 @@ public struct RaftStepRequest: RPCMessage, Equatable {
 
 /// `meta.put`. Wire: key, value, varint lease.
 public struct MetaPutRequest: RPCMessage, Equatable {
+    /// The key.
     public var key: String
+    /// The value bytes.
     public var value: [UInt8]
     /// Owning lease (0 = none).
     public var lease: UInt64
@@ -108,6 +110,7 @@ public struct MetaPutRequest: RPCMessage, Equatable {
 
 /// `meta.delete`. Wire: key, bool prefix.
 public struct MetaDeleteRequest: RPCMessage, Equatable {
+    /// The key.
     public var key: String
     /// Delete every key starting with `key` instead of one key.
     public var prefix: Bool
@@ -128,10 +131,13 @@ public struct MetaDeleteRequest: RPCMessage, Equatable {
 
 /// `meta.cas`: the ``MetaCommand/compareAndSet(key:expect:value:lease:)`` command as encoded there.
 public struct MetaCASRequest: RPCMessage, Equatable {
+    /// The key.
     public var key: String
+    /// What the key must look like for the write to happen.
     public var expect: MetaCommand.Expectation
     /// The new value, or nil to delete.
     public var value: [UInt8]?
+    /// The owning lease (0 = none).
     public var lease: UInt64
     /// Creates a request.
     public init(key: String, expect: MetaCommand.Expectation, value: [UInt8]?, lease: UInt64 = 0) {
@@ -188,6 +194,7 @@ public struct MetaWriteResponse: RPCMessage, Equatable {
 
 /// `meta.get`. Wire: key, bool serializable.
 public struct MetaGetRequest: RPCMessage, Equatable {
+    /// The key.
     public var key: String
     /// Answer from this node's state without a ReadIndex round (may be stale).
     public var serializable: Bool
@@ -229,6 +236,7 @@ public struct MetaGetResponse: RPCMessage, Equatable {
 
 /// `meta.range`. Wire: prefix, varint limit (0 = no limit), bool serializable.
 public struct MetaRangeRequest: RPCMessage, Equatable {
+    /// The key prefix (empty: every key).
     public var prefix: String
     /// Most records returned (0 = all).
     public var limit: UInt64
@@ -254,6 +262,7 @@ public struct MetaRangeRequest: RPCMessage, Equatable {
 
 /// The answer to `meta.range`. Wire: varint revision, varint count, records.
 public struct MetaRangeResponse: RPCMessage, Equatable {
+    /// The store's revision when the request was served.
     public var revision: UInt64
     /// Matching records sorted by key.
     public var keyValues: [MetaKeyValue]
@@ -277,6 +286,7 @@ public struct MetaRangeResponse: RPCMessage, Equatable {
 
 /// `meta.watch`. Wire: prefix, varint from-revision (0 = only future changes).
 public struct MetaWatchRequest: RPCMessage, Equatable {
+    /// The key prefix (empty: every key).
     public var prefix: String
     /// First revision to deliver; 0 means "changes after the current revision".
     public var fromRevision: UInt64
@@ -298,6 +308,7 @@ public struct MetaWatchRequest: RPCMessage, Equatable {
 /// One item of a watch stream: a batch of consecutive events in revision order.
 /// Wire: varint count, events.
 public struct MetaWatchResponse: RPCMessage, Equatable {
+    /// Consecutive change events in revision order (whole revisions).
     public var events: [WatchEvent]
     /// Creates an item.
     public init(events: [WatchEvent]) { self.events = events }
@@ -314,6 +325,7 @@ public struct MetaWatchResponse: RPCMessage, Equatable {
 
 /// One member as `meta.status` reports it.
 public struct MetaMemberStatus: Equatable, Sendable {
+    /// The id.
     public var id: RaftNodeID
     /// Whether it votes (false: learner).
     public var voter: Bool
@@ -334,15 +346,23 @@ public struct MetaMemberStatus: Equatable, Sendable {
 /// 2 candidate, 3 leader), term, leader, commit, applied, revision; leader address; varint
 /// member count, then per member: varint id, bool voter, address, varint match.
 public struct MetaStatusResponse: RPCMessage, Equatable {
+    /// The id.
     public var id: RaftNodeID
+    /// The Raft role.
     public var role: RaftRole
+    /// The current term.
     public var term: UInt64
+    /// The known leader (0: none).
     public var leader: RaftNodeID
+    /// The leader's address (empty when unknown).
     public var leaderAddress: String
+    /// The commit index.
     public var commit: UInt64
+    /// The applied index.
     public var applied: UInt64
     /// The state machine's revision.
     public var revision: UInt64
+    /// The members of the current configuration.
     public var members: [MetaMemberStatus]
     /// Creates a status.
     public init(id: RaftNodeID, role: RaftRole, term: UInt64, leader: RaftNodeID, leaderAddress: String,
@@ -401,7 +421,9 @@ public struct MetaStatusResponse: RPCMessage, Equatable {
 
 /// `meta.leaseGrant`. Wire: varint id (0 = leader picks), varint TTL in milliseconds.
 public struct MetaLeaseGrantRequest: RPCMessage, Equatable {
+    /// The id.
     public var id: UInt64
+    /// Time to live in milliseconds.
     public var ttlMillis: UInt64
     /// Creates a request.
     public init(id: UInt64 = 0, ttlMillis: UInt64) {
@@ -420,7 +442,9 @@ public struct MetaLeaseGrantRequest: RPCMessage, Equatable {
 
 /// The answer to the lease calls. Wire: varints id, TTL, revision.
 public struct MetaLeaseResponse: RPCMessage, Equatable {
+    /// The id.
     public var id: UInt64
+    /// Time to live in milliseconds.
     public var ttlMillis: UInt64
     /// The revision of the grant/revoke (the current revision for keep-alives).
     public var revision: UInt64
@@ -444,6 +468,7 @@ public struct MetaLeaseResponse: RPCMessage, Equatable {
 
 /// A request naming one lease or node. Wire: varint id.
 public struct MetaIDRequest: RPCMessage, Equatable {
+    /// The id.
     public var id: UInt64
     /// Creates a request.
     public init(id: UInt64) { self.id = id }
@@ -453,6 +478,7 @@ public struct MetaIDRequest: RPCMessage, Equatable {
 
 /// `meta.addMember`. Wire: varint id, address, bool learner.
 public struct MetaAddMemberRequest: RPCMessage, Equatable {
+    /// The id.
     public var id: RaftNodeID
     /// The member's RPC address `host:port`.
     public var address: String

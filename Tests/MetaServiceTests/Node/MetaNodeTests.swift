@@ -103,11 +103,11 @@ struct MetaNodeTests {
         let cluster = try MetaTestCluster()
         _ = try await cluster.awaitLeader()
         let client = cluster.client()
-        let lease = try await client.grantLease(ttlMillis: 600)
+        let lease = try await client.grantLease(ttlMillis: 2000)
         try await client.put("sessions/s1", [1], lease: lease.id)
 
         // Kept alive for well over one TTL: the key stays.
-        let until = ContinuousClock.now + .milliseconds(1500)
+        let until = ContinuousClock.now + .milliseconds(3000)
         while ContinuousClock.now < until {
             try await client.keepAlive(lease: lease.id)
             try await Task.sleep(for: .milliseconds(100))
@@ -146,6 +146,17 @@ struct MetaNodeTests {
         let restarted = try #require(cluster.nodes[lagging])
         let installed = try await restarted.eventLoop.submit { restarted.raft.log.snapshot.index }.get()
         #expect(installed >= 20, "caught up without a snapshot")
+
+        // History from before the installed snapshot is gone there: a watch from revision 1 is
+        // refused with the oldest revision it could serve.
+        do {
+            for try await _ in cluster.client([cluster.peers[lagging] ?? ""]).watch(prefix: "keys/", fromRevision: 1) {}
+            Issue.record("a watch from a compacted revision succeeded")
+        } catch let error as RPCError {
+            #expect(error.code == .failedPrecondition)
+            var detail = try #require(error.detail)
+            #expect(try detail.readVarint() > 1)
+        }
         await cluster.shutdown()
     }
 }
