@@ -96,7 +96,10 @@ public final class MetaNode: @unchecked Sendable {
     var stopped = false
     var wasLeader = false
     var proposals: [UInt64: PendingProposal] = [:]
-    var reads: [UInt64: EventLoopPromise<Void>] = [:]
+    /// Read batches awaiting their read index, by ReadIndex context.
+    var reads: [UInt64: [EventLoopPromise<Void>]] = [:]
+    /// Reads arrived in this loop iteration, sent as one ReadIndex request.
+    var readBatch: [EventLoopPromise<Void>] = []
     var readsAwaitingApply: [(index: UInt64, promise: EventLoopPromise<Void>)] = []
     var nextReadID: UInt64 = 0
     var leases: [UInt64: TrackedLease] = [:]
@@ -164,8 +167,10 @@ public final class MetaNode: @unchecked Sendable {
             let gone = RPCError(.unavailable, "meta node is shutting down")
             for (_, proposal) in self.proposals { proposal.promise.fail(gone) }
             self.proposals = [:]
-            for (_, read) in self.reads { read.fail(gone) }
+            for read in self.reads.values.joined() { read.fail(gone) }
             self.reads = [:]
+            for read in self.readBatch { read.fail(gone) }
+            self.readBatch = []
             for waiting in self.readsAwaitingApply { waiting.promise.fail(gone) }
             self.readsAwaitingApply = []
             for watcher in Array(self.watchers.values) { self.end(watcher, error: gone) }
@@ -213,10 +218,22 @@ public final class MetaNode: @unchecked Sendable {
         return promise.futureResult
     }
 
-    /// Waits until a read served from the local store is linearizable (ReadIndex).
+    /// Waits until a read served from the local store is linearizable (ReadIndex). Reads that
+    /// arrive in the same event-loop iteration share one ReadIndex round.
     func readBarrier() -> EventLoopFuture<Void> {
         eventLoop.assertInEventLoop()
         let promise = eventLoop.makePromise(of: Void.self)
+        readBatch.append(promise)
+        if readBatch.count == 1 {
+            eventLoop.execute { self.flushReads() }
+        }
+        return promise.futureResult
+    }
+
+    private func flushReads() {
+        let batch = readBatch
+        readBatch = []
+        guard !batch.isEmpty, !stopped else { return }
         nextReadID += 1
         let id = nextReadID
         var context: [UInt8] = []
@@ -224,15 +241,16 @@ public final class MetaNode: @unchecked Sendable {
         do {
             try raft.readIndex(context: context)
         } catch {
-            promise.fail(rpcError(error))
-            return promise.futureResult
+            let refusal = rpcError(error)
+            for promise in batch { promise.fail(refusal) }
+            return
         }
-        reads[id] = promise
+        reads[id] = batch
         eventLoop.scheduleTask(in: configuration.readTimeout) {
-            self.reads.removeValue(forKey: id)?.fail(RPCError(.unavailable, "no read index within the read timeout (leader change?)"))
+            let timedOut = RPCError(.unavailable, "no read index within the read timeout (leader change?)")
+            for promise in self.reads.removeValue(forKey: id) ?? [] { promise.fail(timedOut) }
         }
         drive()
-        return promise.futureResult
     }
 
     /// The RPC error for a refused Raft request (the leader's address in `notLeader`'s detail).
@@ -304,8 +322,9 @@ public final class MetaNode: @unchecked Sendable {
         for state in ready.readStates {
             guard state.context.count == 8 else { continue }
             let id = state.context.reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-            guard let promise = reads.removeValue(forKey: id) else { continue }
-            if state.index <= appliedIndex { promise.succeed() } else { readsAwaitingApply.append((state.index, promise)) }
+            for promise in reads.removeValue(forKey: id) ?? [] {
+                if state.index <= appliedIndex { promise.succeed() } else { readsAwaitingApply.append((state.index, promise)) }
+            }
         }
         raft.advance(ready)
         releaseReads()

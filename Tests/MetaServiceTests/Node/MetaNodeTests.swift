@@ -68,6 +68,24 @@ struct MetaNodeTests {
         await cluster.shutdown()
     }
 
+    @Test func concurrentLinearizableReadsSeeThePrecedingWrite() async throws {
+        let cluster = try MetaTestCluster()
+        let leader = try #require(try await cluster.awaitLeader())
+        let writer = cluster.client([cluster.peers[leader] ?? ""])
+        for id in cluster.peers.keys.sorted() {
+            let reader = cluster.client([cluster.peers[id] ?? ""])
+            let written = try await writer.put("counter", Array("\(id)".utf8))
+            guard case .written(let revision, _) = written else { Issue.record("\(written)"); return }
+            let values = try await withThrowingTaskGroup(of: MetaGetResponse.self) { group in
+                for _ in 0..<40 { group.addTask { try await reader.get("counter") } }
+                return try await group.reduce(into: []) { $0.append($1) }
+            }
+            #expect(values.count == 40)
+            #expect(values.allSatisfy { $0.revision >= revision && $0.keyValue?.value == Array("\(id)".utf8) }, "node \(id) served a stale read")
+        }
+        await cluster.shutdown()
+    }
+
     @Test func watchReplaysFromARevisionThenFollowsNewChanges() async throws {
         let cluster = try MetaTestCluster()
         _ = try await cluster.awaitLeader()
