@@ -130,7 +130,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TributaryTests",
-            dependencies: ["Shared"],
+            dependencies: ["Shared", "MetaService"],
             swiftSettings: strictSettings
         ),
     ]

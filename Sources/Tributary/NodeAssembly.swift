@@ -27,13 +27,18 @@ struct NodeAssembly {
         }
     }
 
-    func run() async throws {
+    /// Runs the node until SIGTERM/SIGINT: the admin API, the RPC server (node service plus
+    /// whatever `register` adds) and `services` (shut down first, in reverse order).
+    func run(
+        roles: [String] = [],
+        register: (inout RPCRouter) -> Void = { _ in },
+        services: [any Service] = []
+    ) async throws {
         let readiness = NodeReadiness()
         let mode = self.mode
         let config = self.config
         let dataPath = dataDirectory.path
         let listeners: Set<String> = ["admin", "rpc"]
-        let roles: [String] = []
         let report = StartupReport(expecting: listeners) { bound in
             let parts = bound.keys.sorted().map { name in
                 let host = name == "admin" ? config.admin.host : config.rpc.listener.host
@@ -55,6 +60,7 @@ struct NodeAssembly {
         var router = RPCRouter()
         NodeService(nodeID: String(config.node.id), roles: roles, version: TributaryVersion.current)
             .register(into: &router)
+        register(&router)
         let tls: NIOSSLContext?
         do {
             tls = try config.rpc.tls.makeServerContext()
@@ -74,7 +80,8 @@ struct NodeAssembly {
         )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [.init(service: admin), .init(service: RPCListenerService(server: rpc, report: report))],
+                services: [.init(service: admin), .init(service: RPCListenerService(server: rpc, report: report))]
+                    + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
