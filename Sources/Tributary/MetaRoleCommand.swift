@@ -68,44 +68,12 @@ struct MetaRoleCommand: AsyncParsableCommand {
             logger.notice("no --peers: bootstrapping a single-voter cluster")
         }
         let assembly = try NodeAssembly(config: config, mode: "meta", logger: logger)
-        let clientTLS: NIOSSLContext?
-        do {
-            clientTLS = try config.rpc.tls.makeClientContext()
-        } catch {
-            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
-        let node: MetaNode
-        do {
-            node = try MetaNode(
-                configuration: MetaNode.Configuration(
-                    id: nodeID, address: ownAddress, peers: members,
-                    dataDirectory: assembly.dataDirectory.path + "/meta", bootstrap: !join,
-                    tickInterval: .milliseconds(Int64(tickMs)),
-                    snapshotInterval: UInt64(snapshotInterval)
-                ),
-                eventLoop: MultiThreadedEventLoopGroup.singleton.next(),
-                logger: logger
-            ) { address in
-                var configuration = RPCClientConfiguration(endpoints: RPCEndpoint(address).map { [$0] } ?? [])
-                configuration.tls = clientTLS
-                return RPCClient(configuration: configuration, logger: Logger(label: "tributary.meta.peer"))
-            }
-        } catch {
-            FileHandle.standardError.write(Data("tributary meta: cannot open the Raft storage: \(error)\n".utf8))
-            throw ExitCode(74)
-        }
+        let node = try MetaNodeWiring.makeNode(
+            config: config, dataDirectory: assembly.dataDirectory, members: members, bootstrap: !join,
+            tickMs: tickMs, snapshotInterval: snapshotInterval, logger: logger
+        )
         try await assembly.run(roles: ["meta"], register: { node.register(into: &$0) }, services: [MetaNodeService(node: node)])
     }
 }
 
 /// Runs a ``MetaNode`` inside the node's `ServiceGroup`: ticks until graceful shutdown.
-struct MetaNodeService: Service {
-    let node: MetaNode
-
-    func run() async throws {
-        node.start()
-        try? await gracefulShutdown()
-        await node.shutdown()
-    }
-}

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import ServiceLifecycle
+import MetaService
 import Shared
 
 /// `tributary standalone`: every role in one process, on embedded defaults (the default way to
@@ -35,7 +36,13 @@ struct StandaloneCommand: AsyncParsableCommand {
         ])
         Observability.bootstrap(log: config.log)
         let logger = Logger(label: "tributary.standalone")
-        let node = try NodeAssembly(config: config, mode: "standalone", logger: logger)
-        try await node.run()
+        let assembly = try NodeAssembly(config: config, mode: "standalone", logger: logger)
+        // The MetaService role: a single-voter Raft group in this process, served on the node's RPC.
+        let meta = try MetaNodeWiring.makeNode(
+            config: config, dataDirectory: assembly.dataDirectory,
+            members: [RaftNodeID(config.node.id): config.rpc.listener.description], bootstrap: true,
+            tickMs: 100, snapshotInterval: 10_000, logger: Logger(label: "tributary.meta")
+        )
+        try await assembly.run(roles: ["meta"], register: { meta.register(into: &$0) }, services: [MetaNodeService(node: meta)])
     }
 }

@@ -100,3 +100,49 @@ struct StandaloneProcessTests {
         }
     }
 }
+
+/// The standalone node runs the MetaService role: metadata written through it survives a
+/// `kill -9` of the process.
+@Suite("tributary standalone metadata durability", .serialized)
+struct StandaloneMetaDurabilityTests {
+    func start(_ data: String) throws -> TributaryProcess {
+        try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0"])
+    }
+
+    func ctl(_ arguments: [String]) async throws -> (status: Int32?, out: String, err: String) {
+        let process = try TributaryProcess(["ctl"] + arguments)
+        let status = await process.exitStatus()
+        return (status, process.standardOutput, process.standardError)
+    }
+
+    @Test func acknowledgedKeysSurviveKill9() async throws {
+        let data = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let first = try start(data)
+        let fields = try #require(await first.readyFields(), "stderr: \(first.standardError)")
+        #expect(fields["roles"] == "meta")
+        let rpc = try #require(fields["rpc"])
+        for index in 1...5 {
+            let put = try await ctl(["kv", "put", "durable/\(index)", "value-\(index)", "--meta", rpc])
+            #expect(put.status == 0, "put failed: \(put.err)")
+        }
+        first.signal(SIGKILL)
+        _ = await first.exitStatus()
+
+        let second = try start(data)
+        let again = try #require(await second.readyFields(), "restart failed: \(second.standardError)")
+        let rpcAgain = try #require(again["rpc"])
+        for index in 1...5 {
+            var got: (status: Int32?, out: String, err: String) = (nil, "", "")
+            // The restarted single voter elects itself within a few ticks; retry until then.
+            _ = try await eventually(timeout: .seconds(20)) {
+                got = try await ctl(["kv", "get", "durable/\(index)", "--meta", rpcAgain])
+                return got.status == 0
+            }
+            #expect(got.status == 0, "get failed: \(got.err)")
+            #expect(got.out.contains("value-\(index)"), "durable/\(index) lost after kill -9: \(got.out)")
+        }
+        second.signal(SIGTERM)
+        #expect(await second.exitStatus() == 0)
+    }
+}
