@@ -110,9 +110,9 @@ public struct SegmentReplicaLeader: Sendable {
         case .append(let requestID, let records, let policy):
             append(requestID: requestID, records: records, policy: policy, into: &actions)
         case .localDurable(let end):
-            guard isLeading else { return [] }
+            // Tracked even when fenced: meta's seal report reads the local durable end.
             localDurableEnd = max(localDurableEnd, min(end, logEnd))
-            progress(into: &actions)
+            if isLeading { progress(into: &actions) }
         case .ack(let ack):
             handleAck(ack, into: &actions)
         case .reject(let reject):
