@@ -4,7 +4,7 @@ struct ReplicationSimOptions {
     var nodes = 3
     var replicationFactor = 3
     /// Steps of the chaotic phase.
-    var steps = 400
+    var steps = 300
     /// Steps allowed after healing for the appends of the liveness check to be acknowledged.
     var healSteps = 400
     /// Network faults on leader ↔ follower traffic.
