@@ -56,7 +56,11 @@ public struct SegmentReplicaFollower: Sendable {
     /// segment base and learns the watermark from the next push).
     ///
     /// - Parameters:
-    ///   - epoch: the segment's epoch as meta assigned it.
+    ///   - epoch: the highest epoch this replica adopted for the segment (persisted with it; meta's
+    ///     record of the segment for a fresh replica). Starting a recovered replica with an older
+    ///     epoch would make it drop, on the next push, data it may already have acknowledged.
+    ///     Meta treats a restarted replica of the active segment as dead, so in practice a
+    ///     restarted replica only answers seal requests.
     ///   - leaderID: the epoch's leader, if known.
     public init(segmentID: UInt64, replicaID: UInt64, epoch: Int32, leaderID: UInt64?, logEnd: Int64, highWatermark: Int64 = 0) {
         self.segmentID = segmentID
@@ -85,7 +89,11 @@ public struct SegmentReplicaFollower: Sendable {
             let reject = ReplicaReject(segmentID: segmentID, epoch: epoch, replicaID: replicaID, reason: .staleEpoch)
             return [.send(to: push.leaderID, .reject(reject))]
         }
-        if push.epoch > epoch || leaderID == nil {
+        if push.epoch == epoch, leaderID == nil {
+            // Same epoch, leader not known yet (a replica recreated from meta's record): our
+            // data came from this very leader, keep it.
+            leaderID = push.leaderID
+        } else if push.epoch > epoch {
             epoch = push.epoch
             leaderID = push.leaderID
             isSealed = false

@@ -5,7 +5,7 @@ extension SegmentReplicaLeader {
     }
 
     /// Recomputes the high watermark, completes appends whose policy is met, drops batches every
-    /// replica holds, and tells followers about a higher watermark.
+    /// replica holds (followers learn the watermark from the next push or heartbeat).
     mutating func progress(into actions: inout [Action]) {
         let ends = durableEnds.sorted(by: >)
         let replicationFactor = configuration.replicationFactor
@@ -80,7 +80,6 @@ extension SegmentReplicaLeader {
             guard let last = batches.last else { return }
             follower.sentEnd = last.endOffset
             follower.idleTicks = 0
-            follower.sentHighWatermark = highWatermark
             actions.append(.send(to: id, makePush(batches)))
         }
     }
@@ -89,7 +88,6 @@ extension SegmentReplicaLeader {
     mutating func sendHeartbeat(_ id: UInt64, into actions: inout [Action]) {
         guard var follower = followers[id] else { return }
         follower.idleTicks = 0
-        follower.sentHighWatermark = highWatermark
         followers[id] = follower
         actions.append(.send(to: id, makePush([])))
     }

@@ -48,8 +48,6 @@ public struct SegmentReplicaLeader: Sendable {
         var sentEnd: Int64
         /// Ticks since the follower last made progress or was sent something.
         var idleTicks = 0
-        /// The high watermark last told to the follower.
-        var sentHighWatermark: Int64
     }
 
     struct PendingAppend: Sendable, Hashable {
@@ -90,9 +88,7 @@ public struct SegmentReplicaLeader: Sendable {
         self.highWatermark = configuration.baseOffset
         var followers: [UInt64: FollowerProgress] = [:]
         for id in configuration.followers {
-            followers[id] = FollowerProgress(
-                ackedEnd: configuration.baseOffset, sentEnd: configuration.baseOffset,
-                sentHighWatermark: configuration.baseOffset)
+            followers[id] = FollowerProgress(ackedEnd: configuration.baseOffset, sentEnd: configuration.baseOffset)
         }
         self.followers = followers
     }

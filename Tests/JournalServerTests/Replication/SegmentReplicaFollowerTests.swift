@@ -93,6 +93,14 @@ import Testing
         #expect(follower.handle(.push(S.push([], epoch: 6, leader: 4, epochStart: 3))) == [.send(to: 4, ack(3, epoch: 6))])
     }
 
+    @Test func aFollowerWithoutAKnownLeaderKeepsItsDataForTheSameEpoch() throws {
+        var follower = follower(logEnd: 4, leader: nil)
+        let next = try S.batch("x", 1, base: 4)
+        #expect(follower.handle(.push(S.push([next], epochStart: 0))) == [.appendLocally(next)])
+        #expect(follower.leaderID == leaderID)
+        #expect(follower.handle(.localDurable(end: 5)) == [.send(to: leaderID, ack(5))])
+    }
+
     @Test func sealFencesReportsAndStopsAcking() throws {
         var follower = follower()
         let batch = try S.batch("x", 2, base: 0)
