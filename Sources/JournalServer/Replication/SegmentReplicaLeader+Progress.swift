@@ -28,6 +28,20 @@ extension SegmentReplicaLeader {
             let drop = retained.prefix { $0.batch.endOffset <= everywhere }.count
             if drop > 0 { retained.removeFirst(drop) }
         }
+        // Memory bound: a lagging follower may not pin more than `maxRetainedBytes`; what a
+        // majority holds durably can go (the lagging follower is then cut off).
+        var drop = 0
+        while drop < retained.count, retainedBytes(from: drop) > configuration.maxRetainedBytes,
+            retained[drop].batch.endOffset <= highWatermark
+        {
+            drop += 1
+        }
+        if drop > 0 { retained.removeFirst(drop) }
+    }
+
+    /// Bytes of the retained batches from index `start` on.
+    func retainedBytes(from start: Int) -> Int {
+        start < retained.count ? appendedBytes - retained[start].position : 0
     }
 
     /// The byte position of the batch starting at `offset`, `appendedBytes` at the log end, or
@@ -54,14 +68,15 @@ extension SegmentReplicaLeader {
     /// while its unacknowledged bytes stay within `maxInFlightBytes` (one batch always goes when
     /// nothing is in flight, so an oversized batch cannot stall a follower).
     mutating func pump(_ id: UInt64, into actions: inout [Action]) {
-        guard isLeading, var follower = followers[id] else { return }
+        guard isLeading, var follower = followers[id], !follower.cutOff else { return }
         defer { followers[id] = follower }
         while follower.sentEnd < logEnd {
             guard var index = retainedIndex(startingAt: follower.sentEnd),
                 let ackedPosition = position(of: follower.ackedEnd)
             else {
-                // The follower asks for data no longer held in memory (it lost acknowledged
-                // data); it needs repair from meta, pushing cannot help.
+                // What the follower needs is no longer held in memory; pushing cannot help.
+                follower.cutOff = true
+                actions.append(.followerTooFarBehind(id))
                 return
             }
             var inFlight = retained[index].position - ackedPosition
@@ -86,7 +101,7 @@ extension SegmentReplicaLeader {
 
     /// An empty push: heartbeat with the high watermark (and a prompt for an ack).
     mutating func sendHeartbeat(_ id: UInt64, into actions: inout [Action]) {
-        guard var follower = followers[id] else { return }
+        guard var follower = followers[id], !follower.cutOff else { return }
         follower.idleTicks = 0
         followers[id] = follower
         actions.append(.send(to: id, makePush([])))

@@ -39,6 +39,10 @@ public struct SegmentReplicaLeader: Sendable {
         case appendFailed(requestID: UInt64, ReplicaAppendError)
         /// The high watermark moved up to `offset` (exclusive): readers may read below it.
         case highWatermarkAdvanced(Int64)
+        /// The leader no longer holds what this follower needs next (it fell more than
+        /// `maxRetainedBytes` behind): report it to meta, which treats it like a dead replica and
+        /// seals the segment. Emitted once per follower.
+        case followerTooFarBehind(UInt64)
     }
 
     struct FollowerProgress: Sendable, Hashable {
@@ -48,6 +52,8 @@ public struct SegmentReplicaLeader: Sendable {
         var sentEnd: Int64
         /// Ticks since the follower last made progress or was sent something.
         var idleTicks = 0
+        /// Reported with `followerTooFarBehind`; nothing more is sent to it.
+        var cutOff = false
     }
 
     struct PendingAppend: Sendable, Hashable {

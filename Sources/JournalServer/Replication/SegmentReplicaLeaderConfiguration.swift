@@ -19,11 +19,16 @@ public struct SegmentReplicaLeaderConfiguration: Sendable, Hashable {
     public var retransmitTicks: Int
     /// Ticks after which an idle follower gets an empty push (heartbeat with the high watermark).
     public var heartbeatTicks: Int
+    /// Most bytes of batches kept in memory for followers that have not acknowledged them. Past
+    /// it, batches below the high watermark are dropped and a follower that still needs them is
+    /// reported with ``SegmentReplicaLeader/Action/followerTooFarBehind(_:)``.
+    public var maxRetainedBytes: Int
 
     /// Creates a configuration.
     public init(
         segmentID: UInt64, epoch: Int32, leaderID: UInt64, followers: [UInt64], baseOffset: Int64,
-        maxInFlightBytes: Int = 4 << 20, maxPushBytes: Int = 1 << 20, retransmitTicks: Int = 4, heartbeatTicks: Int = 10
+        maxInFlightBytes: Int = 4 << 20, maxPushBytes: Int = 1 << 20, retransmitTicks: Int = 4, heartbeatTicks: Int = 10,
+        maxRetainedBytes: Int = 64 << 20
     ) {
         self.segmentID = segmentID
         self.epoch = epoch
@@ -34,6 +39,7 @@ public struct SegmentReplicaLeaderConfiguration: Sendable, Hashable {
         self.maxPushBytes = maxPushBytes
         self.retransmitTicks = retransmitTicks
         self.heartbeatTicks = heartbeatTicks
+        self.maxRetainedBytes = maxRetainedBytes
     }
 
     /// Replicas in the set, leader included.

@@ -78,6 +78,8 @@ import Testing
                         succeeded[id] = first...last
                     case .appendFailed(let id, let error):
                         Issue.record("append \(id) failed: \(error)")
+                    case .followerTooFarBehind(let id):
+                        Issue.record("follower \(id) cut off")
                     case .highWatermarkAdvanced:
                         break
                     }

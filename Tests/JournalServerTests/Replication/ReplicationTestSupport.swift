@@ -21,12 +21,13 @@ enum ReplicationTestSupport {
 
     static func leader(
         followers: [UInt64] = [followerA, followerB], epoch: Int32 = 5, base: Int64 = 0,
-        maxInFlightBytes: Int = 1 << 20, maxPushBytes: Int = 1 << 20
+        maxInFlightBytes: Int = 1 << 20, maxPushBytes: Int = 1 << 20, maxRetainedBytes: Int = 1 << 20
     ) -> SegmentReplicaLeader {
         SegmentReplicaLeader(
             configuration: SegmentReplicaLeaderConfiguration(
                 segmentID: segment, epoch: epoch, leaderID: leaderID, followers: followers, baseOffset: base,
-                maxInFlightBytes: maxInFlightBytes, maxPushBytes: maxPushBytes, retransmitTicks: 3, heartbeatTicks: 6))
+                maxInFlightBytes: maxInFlightBytes, maxPushBytes: maxPushBytes, retransmitTicks: 3, heartbeatTicks: 6,
+                maxRetainedBytes: maxRetainedBytes))
     }
 
     static func push(

@@ -163,6 +163,36 @@ import Testing
         ])
     }
 
+    @Test func aFollowerLaggingPastTheMemoryBoundIsCutOffAndReported() throws {
+        let batches = try (0..<5).map { try S.batch("r\($0)", 1, base: Int64($0)) }
+        let size = batches[0].sizeInBytes
+        var leader = S.leader(maxRetainedBytes: 2 * size)
+        for index in 0..<4 {
+            _ = leader.handle(.append(requestID: UInt64(index), records: S.records("r\(index)"), policy: .quorum))
+        }
+        _ = leader.handle(.localDurable(end: 4))
+        // The fast follower makes everything majority-durable; the batches beyond the bound go
+        // although the slow follower never acknowledged them.
+        #expect(leader.handle(.ack(S.ack(a, 4))) == [
+            .highWatermarkAdvanced(4),
+            .appendSucceeded(requestID: 0, baseOffset: 0, lastOffset: 0),
+            .appendSucceeded(requestID: 1, baseOffset: 1, lastOffset: 1),
+            .appendSucceeded(requestID: 2, baseOffset: 2, lastOffset: 2),
+            .appendSucceeded(requestID: 3, baseOffset: 3, lastOffset: 3),
+        ])
+        // The slow follower's retransmission needs offset 0, which is gone: report it once.
+        #expect(leader.handle(.tick) == [])
+        #expect(leader.handle(.tick) == [])
+        #expect(leader.handle(.tick) == [.followerTooFarBehind(b)])
+        #expect(leader.handle(.tick) == [])
+        #expect(leader.handle(.tick) == [])
+        #expect(leader.handle(.tick) == [.send(to: a, S.push([], highWatermark: 4))])
+        // Writes go on with the remaining majority; nothing more is sent to the cut-off follower.
+        #expect(leader.handle(.append(requestID: 4, records: S.records("r4"), policy: .quorum)) == [
+            .appendLocally(batches[4]), .send(to: a, S.push([batches[4]], highWatermark: 4)),
+        ])
+    }
+
     @Test func emptyAppendIsRefused() {
         var leader = S.leader()
         #expect(leader.handle(.append(requestID: 1, records: [], policy: .quorum)) == [.appendFailed(requestID: 1, .invalidRecords(.emptyBatch))])

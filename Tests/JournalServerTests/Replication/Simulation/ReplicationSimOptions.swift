@@ -33,6 +33,8 @@ struct ReplicationSimOptions {
     /// Leader flow control (small, so it matters).
     var maxInFlightBytes = 600
     var maxPushBytes = 300
+    /// Leader memory for unacknowledged batches (small, so slow followers get cut off).
+    var maxRetainedBytes = 1500
 
     static func forSeed(_ seed: UInt64) -> ReplicationSimOptions {
         var options = ReplicationSimOptions()

@@ -22,7 +22,7 @@ extension ReplicationSimulation {
                 let configuration = SegmentReplicaLeaderConfiguration(
                     segmentID: id, epoch: epoch, leaderID: leaderID, followers: Array(replicas.dropFirst()), baseOffset: base,
                     maxInFlightBytes: options.maxInFlightBytes, maxPushBytes: options.maxPushBytes, retransmitTicks: 4,
-                    heartbeatTicks: 6)
+                    heartbeatTicks: 6, maxRetainedBytes: options.maxRetainedBytes)
                 nodes[i].roles[id] = .leader(SegmentReplicaLeader(configuration: configuration))
             } else {
                 nodes[i].roles[id] = .follower(
@@ -51,7 +51,7 @@ extension ReplicationSimulation {
             if case .leader(let leader) = nodes[index(active.leader)].roles[active.id] {
                 full = leader.logEnd - active.base >= options.rollRecords
             }
-            guard dead || full || finalSeal else { return }
+            guard dead || full || active.laggingReported || finalSeal else { return }
             guard let request = SegmentSealPlanner.sealRequest(segmentID: active.id, currentEpoch: active.epoch) else {
                 fail("epochs exhausted")
                 return

@@ -47,6 +47,7 @@ struct ReplicationSimulation {
     var acknowledged: [Acknowledged] = []
     var failedAppends = 0
     var fencedAppends = 0
+    var laggingFollowers = 0
     /// Offset → value of every record a reader returned.
     var observed: [Int64: String] = [:]
     var violations: [String] = []
@@ -289,6 +290,11 @@ struct ReplicationSimulation {
                 requests[requestID] = request
                 failedAppends += 1
                 if case .fenced = error { fencedAppends += 1 }
+            case .followerTooFarBehind:
+                laggingFollowers += 1
+                if let position = segments.lastIndex(where: { $0.id == segment }) {
+                    segments[position].laggingReported = true
+                }
             case .highWatermarkAdvanced(let offset):
                 // A majority holds it durably; the leader itself at least wrote it.
                 if let end = nodes[i].stores[segment]?.end, offset > end {

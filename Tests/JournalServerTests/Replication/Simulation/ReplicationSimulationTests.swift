@@ -22,6 +22,7 @@ import Testing
         var acknowledged = 0
         var segments = 0
         var fenced = 0
+        var lagging = 0
         var failures: [String] = []
         for seed in seeds {
             var simulation = ReplicationSimulation(seed: seed, options: .forSeed(seed))
@@ -30,15 +31,20 @@ import Testing
             acknowledged += simulation.acknowledged.count
             segments += simulation.segments.count
             fenced += simulation.fencedAppends
+            lagging += simulation.laggingFollowers
             if failures.count > 20 { break }
         }
         #expect(failures.isEmpty, "\(failures.prefix(20).joined(separator: "\n"))")
         // The runs exercised what they are meant to: many acknowledged appends, many segments
-        // (seals after failures and rolls), stale leaders fenced by followers.
+        // (seals after failures and rolls), stale leaders fenced by followers, slow followers
+        // cut off by the leader's memory bound.
         #expect(acknowledged >= seeds.count * 20)
         #expect(segments >= seeds.count * 2)
-        if seeds.count >= 40 { #expect(fenced > 0) }
-        print("replication simulation share \(share): \(seeds.count) seeds, \(acknowledged) acknowledged appends, \(segments) segments, \(fenced) appends failed by fencing")
+        if seeds.count >= 40 {
+            #expect(fenced > 0)
+            #expect(lagging > 0)
+        }
+        print("replication simulation share \(share): \(seeds.count) seeds, \(acknowledged) acknowledged appends, \(segments) segments, \(fenced) appends failed by fencing, \(lagging) followers cut off")
     }
 
     @Test func aSeedDeterminesTheRun() {

@@ -39,6 +39,8 @@ struct SimSegment {
     let replicas: [UInt64]
     /// Each replica's incarnation when the segment was placed (a restart means it died).
     let incarnations: [UInt64: Int]
+    /// The leader reported a follower too far behind (meta seals as for a dead replica).
+    var laggingReported = false
     /// The fencing epoch once meta started sealing.
     var sealRequest: SegmentSealRequest?
     var sealOffset: Int64?
