@@ -65,6 +65,18 @@ struct BenchMQTTTests {
         expectLatencyFields(run.summary)
     }
 
+    @Test func p2pAtQoS2OverMQTT311KeepsWithinTheBrokersInFlightLimit() async throws {
+        let broker = try await startBroker()
+        let run = try await bench(["e2e", "--port", "\(broker.port)", "--shape", "p2p", "--qos", "2", "--clients", "3", "--duration", "2"])
+        #expect(run.status == 0, "stderr: \(run.stderr)")
+        let sent = try #require(int(run.summary, "sent"), "no summary; stderr: \(run.stderr)")
+        #expect(sent > 0)
+        #expect(int(run.summary, "received") == sent)
+        #expect(int(run.summary, "acked") == sent)
+        #expect(int(run.summary, "errors") == 0, "\(run.summary["errorMessages"] ?? "")")
+        expectLatencyFields(run.summary)
+    }
+
     @Test func fanInAtQoS0ReachesTheWildcardSubscriber() async throws {
         let broker = try await startBroker()
         let run = try await bench([

@@ -74,8 +74,12 @@ struct BenchMQTTCommand: AsyncParsableCommand {
     @Option(help: "e2e shape: p2p, fan-in or fan-out.")
     var shape: Shape = .p2p
 
-    @Option(name: .customLong("inflight"), help: "Unacknowledged QoS 1/2 messages per publisher (lowered to the broker's Receive Maximum).")
-    var inFlight: Int = 64
+    /// 3.1.1 brokers announce no Receive Maximum; 20 is mosquitto's max_inflight_messages default,
+    /// beyond which it disconnects 3.1.1 clients sending QoS 2.
+    @Option(
+        name: .customLong("inflight"),
+        help: "Unacknowledged QoS 1/2 messages per publisher (MQTT 5: lowered to the broker's Receive Maximum).")
+    var inFlight: Int = 20
 
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
