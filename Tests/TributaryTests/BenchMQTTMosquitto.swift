@@ -68,11 +68,20 @@ final class BenchMQTTMosquitto: @unchecked Sendable {
         }
     }
 
-    deinit {
+    /// Kills the broker (SIGKILL) and waits for it to exit.
+    func kill() {
         if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
+            #if canImport(Glibc)
+            Glibc.kill(process.processIdentifier, SIGKILL)
+            #else
+            Darwin.kill(process.processIdentifier, SIGKILL)
+            #endif
             process.waitUntilExit()
         }
+    }
+
+    deinit {
+        self.kill()
         try? FileManager.default.removeItem(atPath: directory)
     }
 

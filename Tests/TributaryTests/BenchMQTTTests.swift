@@ -125,6 +125,26 @@ struct BenchMQTTTests {
         #expect(run.stderr.contains("CONNACK notAuthorized (0x87)"), "stderr: \(run.stderr)")
     }
 
+    @Test func reportsConnectionsTheBrokerLost() async throws {
+        let broker = try await startBroker()
+        let process = try TributaryProcess([
+            "bench", "mqtt", "e2e", "--port", "\(broker.port)", "--rate", "50", "--duration", "30", "--json",
+        ])
+        // Both connections are up once mosquitto logged two clients; then the broker dies.
+        let connected = await eventually(timeout: .seconds(60)) {
+            broker.log.components(separatedBy: "New client connected").count - 1 >= 2
+        }
+        try #require(connected, "mosquitto log: \(broker.log)")
+        broker.kill()
+        let status = await process.exitStatus(timeout: .seconds(60))
+        #expect(status == 1, "stdout: \(process.standardOutput) stderr: \(process.standardError)")
+        let line = process.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        let summary = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        #expect((int(summary, "errors") ?? 0) >= 2, "\(summary)")
+        let messages = summary["errorMessages"] as? [String] ?? []
+        #expect(messages.contains { $0.contains("connection lost") }, "\(messages)")
+    }
+
     @Test func reportsAnUnreachableBroker() async throws {
         let port = try BenchMQTTMosquitto.freePort()
         let run = try await bench(["e2e", "--port", "\(port)", "--duration", "1"])

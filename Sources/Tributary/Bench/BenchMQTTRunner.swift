@@ -91,7 +91,10 @@ struct BenchMQTTRunner {
         for publisher in publishers {
             publisher.channel.pipeline.fireUserInboundEventTriggered(BenchMQTTConnectionHandler.Command.publish(stopAt: stopAt))
         }
-        try await Self.sleep(until: stopAt)
+        // Until the end of the run, or until the broker closed every connection.
+        while NIODeadline.now() < stopAt && self.stats.open > 0 {
+            try await Self.sleep(until: min(stopAt, .now() + .milliseconds(100)))
+        }
         // Publishers stop themselves at stopAt; give their in-flight messages time to complete.
         for publisher in publishers {
             let drained = publisher.drained
