@@ -79,6 +79,10 @@ final class BenchMQTTConnectionHandler: ChannelInboundHandler {
     private var publishStarted = false
     private var pacing: RepeatedTask?
     private var pumpScheduled = false
+    /// Counts of the current read burst, added to the shared stats once per burst.
+    private var burstReceived = 0
+    private var burstReceivedBytes = 0
+    private var burstAcked = 0
 
     init(plan: Plan, stats: BenchMQTTStats, recorder: BenchLatencyRecorder, ready: EventLoopPromise<Void>, drained: EventLoopPromise<Void>) {
         self.plan = plan
@@ -121,13 +125,14 @@ final class BenchMQTTConnectionHandler: ChannelInboundHandler {
             self.enqueue(reply)
         }
         if let sentAt = output.completedSentAt {
-            self.stats.addAcked(1)
+            self.burstAcked += 1
             if self.plan.latency == .acknowledgement {
                 self.recorder.recordSuccess(since: .uptimeNanoseconds(sentAt))
             }
         }
         if let delivered = output.delivered {
-            self.stats.addReceived(1, bytes: delivered.payload.readableBytes)
+            self.burstReceived += 1
+            self.burstReceivedBytes += delivered.payload.readableBytes
             if self.plan.latency == .endToEnd, let stamp = delivered.payload.getInteger(at: delivered.payload.readerIndex, as: UInt64.self) {
                 self.recorder.recordSuccess(since: .uptimeNanoseconds(stamp))
             }
@@ -150,6 +155,7 @@ final class BenchMQTTConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        self.reportBurst()
         if self.publishing && self.plan.rate == 0 {
             self.pump()
         }
@@ -187,6 +193,7 @@ final class BenchMQTTConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.reportBurst()
         self.stopPublishing()
         if self.isReady {
             self.stats.connectionClosed()
@@ -280,6 +287,18 @@ final class BenchMQTTConnectionHandler: ChannelInboundHandler {
     }
 
     // MARK: IO helpers
+
+    private func reportBurst() {
+        if self.burstReceived > 0 {
+            self.stats.addReceived(self.burstReceived, bytes: self.burstReceivedBytes)
+            self.burstReceived = 0
+            self.burstReceivedBytes = 0
+        }
+        if self.burstAcked > 0 {
+            self.stats.addAcked(self.burstAcked)
+            self.burstAcked = 0
+        }
+    }
 
     private func becomeReady() {
         guard !self.isReady else { return }
