@@ -107,6 +107,34 @@ struct BenchMQTTTests {
         #expect(int(run.summary, "errors") == 0, "\(run.summary["errorMessages"] ?? "")")
     }
 
+    @Test func subCountsWhatASeparatePubProcessSends() async throws {
+        let broker = try await startBroker(["allow_anonymous true", "log_type all"])
+        let subscriber = try TributaryProcess([
+            "bench", "mqtt", "sub", "--port", "\(broker.port)", "--qos", "1", "--clients", "2", "--topic", "shared/topic",
+            "--duration", "8", "--json",
+        ])
+        let subscribed = await eventually(timeout: .seconds(60)) {
+            broker.log.components(separatedBy: "Sending SUBACK").count - 1 >= 2
+        }
+        try #require(subscribed, "mosquitto log: \(broker.log)")
+        let publisher = try await bench([
+            "pub", "--port", "\(broker.port)", "--qos", "1", "--rate", "100", "--topic", "shared/topic", "--duration", "1",
+        ])
+        #expect(publisher.status == 0, "stderr: \(publisher.stderr)")
+        let sent = try #require(int(publisher.summary, "sent"))
+        #expect(sent > 0 && int(publisher.summary, "acked") == sent)
+        #expect(publisher.summary["latency"] as? String == "ack")
+        #expect(int(publisher.summary, "latencySamples") == sent)
+
+        #expect(await subscriber.exitStatus(timeout: .seconds(60)) == 0, "stderr: \(subscriber.standardError)")
+        let line = subscriber.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
+        let summary = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+        // Both subscribers get every message; the stamped payloads give end-to-end latency.
+        #expect(int(summary, "received") == sent * 2, "\(summary)")
+        #expect(int(summary, "latencySamples") == sent * 2)
+        #expect(int(summary, "errors") == 0)
+    }
+
     @Test func connHolds200Connections() async throws {
         let broker = try await startBroker()
         let run = try await bench(["conn", "--port", "\(broker.port)", "--clients", "200", "--duration", "2"])
