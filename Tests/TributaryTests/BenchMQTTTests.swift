@@ -12,9 +12,18 @@ struct BenchMQTTTests {
     private func bench(_ arguments: [String]) async throws -> (status: Int32?, summary: [String: Any], stderr: String) {
         let process = try TributaryProcess(["bench", "mqtt"] + arguments + ["--json"])
         let status = await process.exitStatus(timeout: .seconds(120))
+        await settled(process)
         let line = process.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
         let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
         return (status, object, process.standardError)
+    }
+
+    /// The pipes may deliver after the process exited: waits until the last thing a finished run
+    /// prints (the JSON summary on stdout, or an error line on stderr) has arrived.
+    private func settled(_ process: TributaryProcess) async {
+        _ = await eventually(timeout: .seconds(10)) {
+            process.standardOutput.hasSuffix("}\n") || process.standardError.hasSuffix("\n")
+        }
     }
 
     private func startBroker(_ configuration: [String] = ["allow_anonymous true"]) async throws -> BenchMQTTMosquitto {
@@ -127,6 +136,7 @@ struct BenchMQTTTests {
         #expect(int(publisher.summary, "latencySamples") == sent)
 
         #expect(await subscriber.exitStatus(timeout: .seconds(60)) == 0, "stderr: \(subscriber.standardError)")
+        await settled(subscriber)
         let line = subscriber.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
         let summary = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
         // Both subscribers get every message; the stamped payloads give end-to-end latency.
@@ -165,6 +175,7 @@ struct BenchMQTTTests {
         try #require(connected, "mosquitto log: \(broker.log)")
         broker.kill()
         let status = await process.exitStatus(timeout: .seconds(60))
+        await settled(process)
         #expect(status == 1, "stdout: \(process.standardOutput) stderr: \(process.standardError)")
         let line = process.standardOutput.split(separator: "\n").last.map(String.init) ?? ""
         let summary = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]

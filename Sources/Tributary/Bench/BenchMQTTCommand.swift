@@ -35,7 +35,7 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         case fanOut = "fan-out"
     }
 
-    @Argument(help: "conn, pub, sub or e2e.")
+    @Argument(help: "What to measure.")
     var scenario: Scenario
 
     @Option(help: "Broker host.")
@@ -44,7 +44,7 @@ struct BenchMQTTCommand: AsyncParsableCommand {
     @Option(help: "Broker port.")
     var port: Int = 1883
 
-    @Option(help: "Connections (conn), publishers (pub), subscribers (sub), or the default count of the larger e2e side.")
+    @Option(help: "Connections (conn), publishers (pub), subscribers (sub); e2e: both sides (p2p), the publishers (fan-in) or the subscribers (fan-out).")
     var clients: Int = 1
 
     @Option(help: "Connects/s (conn) or msgs/s per publisher (pub, e2e); 0 = as fast as possible.")
