@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# bench mqtt: `tributary bench mqtt` scenarios against mosquitto (started here on a free local
+# port with a minimal configuration) and, with TRIBUTARY_MQTT=HOST:PORT, against a running
+# Tributary broker too. Prints a Markdown table for BENCHMARKS.md.
+# Usage: bash bench/mqtt.sh [seconds]     (TRIBUTARY_MQTT=127.0.0.1:1883 bash bench/mqtt.sh 10)
+# TRIBUTARY_BIN=path/to/tributary uses that binary instead of building a release one.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-10}
+bin=${TRIBUTARY_BIN:-.build-release/release/tributary}
+if [ ! -x "$bin" ]; then
+    swift build -c release --product tributary --scratch-path .build-release >/dev/null
+fi
+mosquitto=$(command -v mosquitto || echo /usr/sbin/mosquitto)
+if [ ! -x "$mosquitto" ]; then
+    echo "mosquitto not found; run scripts/install-test-deps.sh" >&2
+    exit 1
+fi
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+dir=$(mktemp -d)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\nset_tcp_nodelay true\n' "$port" >"$dir/mosquitto.conf"
+"$mosquitto" -c "$dir/mosquitto.conf" >"$dir/mosquitto.log" 2>&1 &
+mosquitto_pid=$!
+trap 'kill $mosquitto_pid 2>/dev/null || true; wait $mosquitto_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+for _ in $(seq 100); do
+    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 1)" 2>/dev/null && break
+    sleep 0.1
+done
+
+version=$({ "$mosquitto" -h 2>/dev/null || true; } | awk 'NR == 1 {print $3}')
+brokers=("mosquitto $version=127.0.0.1:$port")
+[ -n "${TRIBUTARY_MQTT:-}" ] && brokers+=("Tributary=$TRIBUTARY_MQTT")
+
+scenarios=(
+    "e2e --shape p2p --clients 4 --qos 0"
+    "e2e --shape p2p --clients 4 --qos 1"
+    "e2e --shape p2p --clients 4 --qos 2"
+    "e2e --shape fan-in --clients 16 --qos 0"
+    "e2e --shape fan-out --clients 16 --qos 0"
+    "e2e --shape p2p --clients 4 --qos 1 --mqtt-version 5"
+    "e2e --shape p2p --clients 4 --qos 1 --rate 1000"
+    "conn --clients 1000"
+)
+
+echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr), $(swift --version 2>&1 | head -1)"
+echo "load generator and broker share the machine; payload 64 B; $seconds s per row; mosquitto with max_queued_messages 0, set_tcp_nodelay true"
+echo "rows without --rate publish as fast as the in-flight window (QoS 1/2) or the socket (QoS 0) allows: their latency includes broker queueing"
+echo
+echo "| broker | scenario | pub msgs/s | sub msgs/s | sub MB/s | p50 µs | p99 µs | p999 µs | max µs | errors | command |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
+for broker in "${brokers[@]}"; do
+    name=${broker%%=*}
+    endpoint=${broker#*=}
+    host=${endpoint%:*}
+    bport=${endpoint##*:}
+    for scenario in "${scenarios[@]}"; do
+        cmd="tributary bench mqtt $scenario --duration $seconds --json"
+        # shellcheck disable=SC2086
+        json=$($bin bench mqtt $scenario --host "$host" --port "$bport" --duration "$seconds" --json 2>/dev/null | tail -1) || true
+        python3 - "$json" "$name" "$scenario" "$cmd" <<'PY'
+import json, sys
+try:
+    r = json.loads(sys.argv[1])
+except ValueError:
+    print(f"| {sys.argv[2]} | {sys.argv[3]} | failed | | | | | | | | `{sys.argv[4]}` |")
+    sys.exit(0)
+if r["scenario"] == "conn":
+    rate = f"{r['connectsPerSecond']:,.0f} connects/s, {r['held']} held"
+    print(f"| {sys.argv[2]} | {sys.argv[3]} | {rate} | | | {r['p50Micros']} | {r['p99Micros']} | {r['p999Micros']} | {r['maxMicros']} | {r['errors']} | `{sys.argv[4]}` |")
+else:
+    print(f"| {sys.argv[2]} | {sys.argv[3]} | {r['pubMsgsPerSecond']:,.0f} | {r['subMsgsPerSecond']:,.0f} | {r['subMBPerSecond']:.1f} | {r['p50Micros']} | {r['p99Micros']} | {r['p999Micros']} | {r['maxMicros']} | {r['errors']} | `{sys.argv[4]}` |")
+PY
+    done
+done
