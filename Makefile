@@ -5,7 +5,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/tributary
 
-.PHONY: build release run test test-deps check-warnings bench bench-rpc sim clean
+.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt sim clean
 
 ## build: compile everything (debug), tests included
 build:
@@ -37,7 +37,7 @@ check-warnings:
 		echo "error: compiler warnings in our code (see above)"; exit 1; fi
 
 ## bench: every benchmark; results are written into BENCHMARKS.md by hand from the output
-bench: bench-rpc
+bench: bench-rpc bench-mqtt
 
 ## bench-rpc: binary RPC calls/s and latency vs a raw NIO echo baseline (release build)
 bench-rpc:
@@ -48,6 +48,11 @@ SEEDS ?= 5000
 sim:
 	$(SWIFT) build --build-tests
 	TRIBUTARY_RAFT_SEEDS=$(SEEDS) $(if $(SEED),TRIBUTARY_RAFT_SEED=$(SEED)) $(SWIFT) test --skip-build --filter RaftSimulationTests
+
+## bench-mqtt: MQTT scenarios with `tributary bench mqtt` against mosquitto (and Tributary once
+## its MQTT listener exists: TRIBUTARY_MQTT=host:port)
+bench-mqtt:
+	bash bench/mqtt.sh
 
 clean:
 	rm -rf .build
