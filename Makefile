@@ -50,7 +50,7 @@ sim:
 	TRIBUTARY_RAFT_SEEDS=$(SEEDS) $(if $(SEED),TRIBUTARY_RAFT_SEED=$(SEED)) $(SWIFT) test --skip-build --filter RaftSimulationTests
 
 ## bench-mqtt: MQTT scenarios with `tributary bench mqtt` against mosquitto (and Tributary once
-## its MQTT listener exists: TRIBUTARY_MQTT=host:port)
+## its MQTT listener exists: BENCH_TRIBUTARY_MQTT=host:port)
 bench-mqtt:
 	bash bench/mqtt.sh
 

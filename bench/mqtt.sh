@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # bench mqtt: `tributary bench mqtt` scenarios against mosquitto (started here on a free local
-# port with a minimal configuration) and, with TRIBUTARY_MQTT=HOST:PORT, against a running
+# port with a minimal configuration) and, with BENCH_TRIBUTARY_MQTT=HOST:PORT, against a running
 # Tributary broker too. Prints a Markdown table for BENCHMARKS.md.
-# Usage: bash bench/mqtt.sh [seconds]     (TRIBUTARY_MQTT=127.0.0.1:1883 bash bench/mqtt.sh 10)
-# TRIBUTARY_BIN=path/to/tributary uses that binary instead of building a release one.
+# Usage: bash bench/mqtt.sh [seconds]     (BENCH_TRIBUTARY_MQTT=127.0.0.1:1883 bash bench/mqtt.sh 10)
+# BENCH_TRIBUTARY_BIN=path/to/tributary uses that binary instead of building a release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-bin=${TRIBUTARY_BIN:-.build-release/release/tributary}
+bin=${BENCH_TRIBUTARY_BIN:-.build-release/release/tributary}
 if [ ! -x "$bin" ]; then
     swift build -c release --product tributary --scratch-path .build-release >/dev/null
 fi
@@ -29,7 +29,7 @@ done
 
 version=$({ "$mosquitto" -h 2>/dev/null || true; } | awk 'NR == 1 {print $3}')
 brokers=("mosquitto $version=127.0.0.1:$port")
-[ -n "${TRIBUTARY_MQTT:-}" ] && brokers+=("Tributary=$TRIBUTARY_MQTT")
+[ -n "${BENCH_TRIBUTARY_MQTT:-}" ] && brokers+=("Tributary=$BENCH_TRIBUTARY_MQTT")
 
 scenarios=(
     "e2e --shape p2p --clients 4 --qos 0"
