@@ -13,7 +13,9 @@ let raftSimulationSeeds: [UInt64] = {
     return Array(0..<count)
 }()
 
-@Suite("Raft deterministic simulation")
+/// Serialized: the seeds are CPU-bound and would otherwise take every cooperative thread of a
+/// 2-core machine, starving the socket tests that run beside them.
+@Suite("Raft deterministic simulation", .serialized)
 struct RaftSimulationTests {
     @Test("safety on every step, liveness after healing, linearizable client history", arguments: raftSimulationSeeds)
     func simulate(seed: UInt64) {

@@ -171,7 +171,8 @@ struct RPCLoopbackTests {
     func serviceGroup() async throws {
         let server = RPCServer(configuration: .init(port: 0), router: TestAPI.router(probe: TestProbe()), logger: testLogger)
         let group = ServiceGroup(services: [server], logger: testLogger)
-        let running = Task { try await group.run() }
+        // High priority: CPU-bound tests running beside this one must not delay the service group.
+        let running = Task(priority: .high) { try await group.run() }
         try await waitUntil("server to bind") { server.localAddress != nil }
         let port = try #require(server.localAddress?.port)
         let client = RPCClient(endpoints: [RPCEndpoint(host: "127.0.0.1", port: port)], logger: testLogger)

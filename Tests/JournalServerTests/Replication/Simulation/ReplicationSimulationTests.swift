@@ -5,7 +5,9 @@ import Testing
 
 /// Runs the seeded replication simulation: ~200 seeds by default, `TRIBUTARY_JOURNAL_SEEDS=N`
 /// for more (`TRIBUTARY_JOURNAL_SEED=S` runs one seed).
-@Suite struct ReplicationSimulationTests {
+/// Serialized: the seeds are CPU-bound and would otherwise take every cooperative thread of a
+/// 2-core machine, starving the socket tests that run beside them.
+@Suite(.serialized) struct ReplicationSimulationTests {
     static var seeds: [UInt64] {
         let environment = ProcessInfo.processInfo.environment
         if let one = environment["TRIBUTARY_JOURNAL_SEED"].flatMap(UInt64.init) { return [one] }
@@ -13,7 +15,7 @@ import Testing
         return Array(1...max(1, count))
     }
 
-    /// The seeds split into four shares that run in parallel.
+    /// The seeds split into four shares (run one after another: the suite is serialized).
     static let shares = 0..<4
 
     @Test(arguments: shares)
