@@ -25,7 +25,7 @@ final class RPCTestHarness: Sendable {
         self.client = client
     }
 
-    static func make(_ kind: TransportKind, connections: Int = 1) async throws -> RPCTestHarness {
+    static func make(_ kind: TransportKind, connections: Int = 1, shutdownGracePeriod: TimeAmount = .seconds(5)) async throws -> RPCTestHarness {
         let probe = TestProbe()
         let router = TestAPI.router(probe: probe)
         switch kind {
@@ -33,7 +33,7 @@ final class RPCTestHarness: Sendable {
             return RPCTestHarness(probe: probe, transport: InProcessTransport(router: router, logger: testLogger), server: nil, client: nil)
         case .loopback:
             let server = RPCServer(
-                configuration: .init(host: "127.0.0.1", port: 0, shutdownGracePeriod: .seconds(5)),
+                configuration: .init(host: "127.0.0.1", port: 0, shutdownGracePeriod: shutdownGracePeriod),
                 router: router,
                 logger: testLogger
             )
@@ -48,9 +48,10 @@ final class RPCTestHarness: Sendable {
     static func with<T>(
         _ kind: TransportKind,
         connections: Int = 1,
+        shutdownGracePeriod: TimeAmount = .seconds(5),
         _ body: (RPCTestHarness) async throws -> T
     ) async throws -> T {
-        let harness = try await Self.make(kind, connections: connections)
+        let harness = try await Self.make(kind, connections: connections, shutdownGracePeriod: shutdownGracePeriod)
         do {
             let result = try await body(harness)
             await harness.shutdown()
