@@ -32,11 +32,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     private var nextCorrelationID: UInt64 = 1
     private var context: ChannelHandlerContext?
     private var countedAsOpen = false
-    private var reading = false
-    private var needsFlush = false
-    private var flushScheduled = false
-    /// Frames encoded since the last flush: written to the channel as one buffer per flush.
-    private var outbound = ByteBuffer()
+    private var outbound = RPCOutboundFrames()
 
     /// `keepAliveInterval`: when nothing was read for this long, send a ping; when the next
     /// interval passes without any frame (pong or otherwise), close the connection as dead.
@@ -142,7 +138,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
-        self.reading = true
+        self.outbound.beginReading()
         self.readSinceKeepAlive = true
         let id = frame.correlationID
         switch frame.kind {
@@ -178,9 +174,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.reading = false
-        if self.needsFlush {
-            self.needsFlush = false
+        if self.outbound.endReading() {
             self.flushNow()
         }
         context.fireChannelReadComplete()
@@ -221,13 +215,9 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
 
     private func write(_ frame: RPCFrame) {
         guard let context = self.context else { return }
-        frame.encode(into: &self.outbound)
-        if self.reading {
-            self.needsFlush = true
-        } else if !self.flushScheduled {
-            self.flushScheduled = true
+        if self.outbound.append(frame) {
             context.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
+                self.outbound.scheduledFlushRan()
                 self.flushNow()
             }
         }
@@ -236,9 +226,8 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     /// Writes every frame encoded since the last flush as one buffer, and flushes.
     private func flushNow() {
         guard let context = self.context else { return }
-        if self.outbound.readableBytes > 0 {
-            context.write(self.wrapOutboundOut(self.outbound), promise: nil)
-            self.outbound = context.channel.allocator.buffer(capacity: max(256, self.outbound.readableBytes))
+        if let frames = self.outbound.take(allocator: context.channel.allocator) {
+            context.write(self.wrapOutboundOut(frames), promise: nil)
         }
         context.flush()
     }

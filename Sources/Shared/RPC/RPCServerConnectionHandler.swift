@@ -30,13 +30,9 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     private var deadlines: RPCDeadlineQueue?
     private var context: ChannelHandlerContext?
     private var peer: SocketAddress?
-    private var reading = false
-    private var needsFlush = false
-    private var flushScheduled = false
     private var draining = false
     private var lastWrite: EventLoopFuture<Void>?
-    /// Frames encoded since the last flush: written to the channel as one buffer per flush.
-    private var outbound = ByteBuffer()
+    private var outbound = RPCOutboundFrames()
 
     init(router: RPCRouter, logger: Logger, metrics: RPCMetrics) {
         self.router = router
@@ -75,7 +71,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = self.unwrapInboundIn(data)
-        self.reading = true
+        self.outbound.beginReading()
         switch frame.kind {
         case .request:
             self.handleRequest(frame, context: context)
@@ -97,9 +93,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        self.reading = false
-        if self.needsFlush {
-            self.needsFlush = false
+        if self.outbound.endReading() {
             self.flushNow()
         }
         context.fireChannelReadComplete()
@@ -248,13 +242,9 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
 
     private func write(_ frame: RPCFrame) {
         guard let context = self.context else { return }
-        frame.encode(into: &self.outbound)
-        if self.reading {
-            self.needsFlush = true
-        } else if !self.flushScheduled {
-            self.flushScheduled = true
+        if self.outbound.append(frame) {
             context.eventLoop.assumeIsolated().execute {
-                self.flushScheduled = false
+                self.outbound.scheduledFlushRan()
                 self.flushNow()
             }
         }
@@ -263,15 +253,14 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     /// Writes every frame encoded since the last flush as one buffer, and flushes.
     private func flushNow() {
         guard let context = self.context else { return }
-        if self.outbound.readableBytes > 0 {
+        if let frames = self.outbound.take(allocator: context.channel.allocator) {
             if self.draining {
                 let promise = context.eventLoop.makePromise(of: Void.self)
-                context.write(self.wrapOutboundOut(self.outbound), promise: promise)
+                context.write(self.wrapOutboundOut(frames), promise: promise)
                 self.lastWrite = promise.futureResult
             } else {
-                context.write(self.wrapOutboundOut(self.outbound), promise: nil)
+                context.write(self.wrapOutboundOut(frames), promise: nil)
             }
-            self.outbound = context.channel.allocator.buffer(capacity: max(256, self.outbound.readableBytes))
         }
         context.flush()
     }

@@ -1,0 +1,50 @@
+import NIOCore
+
+/// The frames a connection handler has produced since its last flush, and the rule for when to
+/// flush them: frames produced while a batch of inbound frames is being read go out once, at the
+/// end of the read batch; frames produced at other times go out once per event-loop tick. All of
+/// them travel as one buffer per flush (one write, one syscall) instead of a write per frame.
+struct RPCOutboundFrames {
+    private var buffer = ByteBuffer()
+    private var reading = false
+    private var needsFlush = false
+    private var flushScheduled = false
+
+    /// A read batch starts.
+    mutating func beginReading() {
+        self.reading = true
+    }
+
+    /// A read batch ended; returns whether frames produced during it must be flushed now.
+    mutating func endReading() -> Bool {
+        self.reading = false
+        defer { self.needsFlush = false }
+        return self.needsFlush
+    }
+
+    /// Queues a frame; returns true when the caller must schedule a flush for this loop tick
+    /// (and call ``scheduledFlushRan()`` when it runs).
+    mutating func append(_ frame: RPCFrame) -> Bool {
+        frame.encode(into: &self.buffer)
+        if self.reading {
+            self.needsFlush = true
+            return false
+        }
+        guard !self.flushScheduled else { return false }
+        self.flushScheduled = true
+        return true
+    }
+
+    /// The scheduled flush is running.
+    mutating func scheduledFlushRan() {
+        self.flushScheduled = false
+    }
+
+    /// The queued frames as one buffer, or nil when there are none; the queue starts afresh.
+    mutating func take(allocator: ByteBufferAllocator) -> ByteBuffer? {
+        guard self.buffer.readableBytes > 0 else { return nil }
+        let frames = self.buffer
+        self.buffer = allocator.buffer(capacity: max(256, frames.readableBytes))
+        return frames
+    }
+}
