@@ -13,7 +13,7 @@ import Shared
 enum MetaNodeWiring {
     static func makeNode(
         config: TributaryConfig,
-        dataDirectory: DataDirectory,
+        assembly: NodeAssembly,
         members: [RaftNodeID: String],
         bootstrap: Bool,
         tickMs: Int,
@@ -28,11 +28,12 @@ enum MetaNodeWiring {
             throw ExitCode(78)
         }
         let nodeID = RaftNodeID(config.node.id)
+        let node: MetaNode
         do {
-            return try MetaNode(
+            node = try MetaNode(
                 configuration: MetaNode.Configuration(
                     id: nodeID, address: members[nodeID] ?? config.rpc.listener.description, peers: members,
-                    dataDirectory: dataDirectory.path + "/meta", bootstrap: bootstrap,
+                    dataDirectory: assembly.dataDirectory.path + "/meta", bootstrap: bootstrap,
                     tickInterval: .milliseconds(Int64(tickMs)),
                     snapshotInterval: UInt64(snapshotInterval)
                 ),
@@ -47,6 +48,11 @@ enum MetaNodeWiring {
             FileHandle.standardError.write(Data("tributary: cannot open the Raft storage: \(error)\n".utf8))
             throw ExitCode(74)
         }
+        // Not ready until this node knows a leader: before that it can answer no metadata request.
+        let readiness = assembly.readiness
+        readiness.register("meta")
+        node.observeLeadership { known in readiness.set("meta", ready: known) }
+        return node
     }
 }
 

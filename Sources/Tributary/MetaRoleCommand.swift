@@ -69,7 +69,7 @@ struct MetaRoleCommand: AsyncParsableCommand {
         }
         let assembly = try NodeAssembly(config: config, mode: "meta", logger: logger)
         let node = try MetaNodeWiring.makeNode(
-            config: config, dataDirectory: assembly.dataDirectory, members: members, bootstrap: !join,
+            config: config, assembly: assembly, members: members, bootstrap: !join,
             tickMs: tickMs, snapshotInterval: snapshotInterval, logger: logger
         )
         try await assembly.run(roles: ["meta"], register: { node.register(into: &$0) }, services: [MetaNodeService(node: node)])

@@ -14,6 +14,8 @@ struct NodeAssembly {
     let mode: String
     let logger: Logger
     let dataDirectory: DataDirectory
+    /// What `/health/ready` reports; roles register their own components before ``run``.
+    let readiness = NodeReadiness()
 
     init(config: TributaryConfig, mode: String, logger: Logger) throws {
         self.config = config
@@ -34,7 +36,7 @@ struct NodeAssembly {
         register: (inout RPCRouter) -> Void = { _ in },
         services: [any Service] = []
     ) async throws {
-        let readiness = NodeReadiness()
+        let readiness = self.readiness
         let mode = self.mode
         let config = self.config
         let dataPath = dataDirectory.path

@@ -39,7 +39,7 @@ struct StandaloneCommand: AsyncParsableCommand {
         let assembly = try NodeAssembly(config: config, mode: "standalone", logger: logger)
         // The MetaService role: a single-voter Raft group in this process, served on the node's RPC.
         let meta = try MetaNodeWiring.makeNode(
-            config: config, dataDirectory: assembly.dataDirectory,
+            config: config, assembly: assembly,
             members: [RaftNodeID(config.node.id): config.rpc.listener.description], bootstrap: true,
             tickMs: 100, snapshotInterval: 10_000, logger: Logger(label: "tributary.meta")
         )

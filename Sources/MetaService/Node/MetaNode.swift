@@ -109,6 +109,9 @@ public final class MetaNode: @unchecked Sendable {
     var tickTask: RepeatedTask?
 
     let termGauge: Gauge
+    /// Told whether this node knows a leader (is usable), each time that changes; on the loop.
+    private var leaderObserver: (@Sendable (Bool) -> Void)?
+    private var reportedLeaderKnown: Bool?
     let commitGauge: Gauge
     let appliedGauge: Gauge
     let proposalCounter: Counter
@@ -145,6 +148,19 @@ public final class MetaNode: @unchecked Sendable {
         for (id, ttl) in store.allLeases {
             leases[id] = TrackedLease(ttlMillis: ttl, deadline: .now() + .milliseconds(Int64(clamping: ttl)))
         }
+    }
+
+    /// Calls `observer` with whether this node knows a current leader (and so can serve), now
+    /// and whenever that changes; `false` also when the node stopped after a storage failure.
+    /// Readiness probes use it. Call before ``start()``.
+    public func observeLeadership(_ observer: @escaping @Sendable (Bool) -> Void) {
+        leaderObserver = observer
+    }
+
+    private func reportLeadership(_ known: Bool) {
+        guard known != reportedLeaderKnown else { return }
+        reportedLeaderKnown = known
+        leaderObserver?(known)
     }
 
     /// Starts the storage thread and the tick timer.
@@ -306,6 +322,7 @@ public final class MetaNode: @unchecked Sendable {
                 self.logger.critical("persisting a Raft ready failed; the meta node stops", metadata: ["error": "\(error)"])
                 self.stopped = true
                 self.tickTask?.cancel()
+                self.reportLeadership(false)
             }
         }
     }
@@ -330,6 +347,7 @@ public final class MetaNode: @unchecked Sendable {
         releaseReads()
         maybeCompact()
         noteLeadership()
+        reportLeadership(raft.leaderID != 0)
         termGauge.record(raft.term)
         commitGauge.record(raft.log.committed)
         appliedGauge.record(appliedIndex)
