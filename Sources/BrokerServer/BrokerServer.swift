@@ -1,1 +1,0 @@
-// placeholder removed as the target fills
