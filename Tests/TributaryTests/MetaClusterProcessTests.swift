@@ -11,15 +11,26 @@ import Testing
 @Suite("tributary meta cluster processes", .serialized)
 struct MetaClusterProcessTests {
     /// Free loopback ports (bound to port 0, then released).
+    /// Ports that are free now, chosen below the kernel's ephemeral range: the meta processes
+    /// need fixed addresses before they start, and a test running alongside that binds port 0 is
+    /// only ever handed ephemeral ports, so it cannot take one of these between check and use.
     static func freePorts(_ count: Int) async throws -> [Int] {
-        var channels: [any Channel] = []
-        for _ in 0..<count {
-            channels.append(try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        let rangeText = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let lowestEphemeral = rangeText.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32768
+        let candidates = 20000..<max(20100, min(lowestEphemeral, 32768))
+        var ports: [Int] = []
+        var attempts = 0
+        while ports.count < count {
+            attempts += 1
+            guard attempts < 10_000 else { throw RPCError(.unavailable, "no free port below \(candidates.upperBound)") }
+            let port = Int.random(in: candidates)
+            if ports.contains(port) { continue }
+            guard let channel = try? await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                .bind(host: "127.0.0.1", port: 0).get())
+                .bind(host: "127.0.0.1", port: port).get() else { continue }
+            try await channel.close()
+            ports.append(port)
         }
-        let ports = channels.compactMap { $0.localAddress?.port }
-        for channel in channels { try await channel.close() }
         return ports
     }
 
@@ -128,7 +139,9 @@ struct MetaClusterProcessTests {
     @Test func ctlReadsAndWritesKeysThroughAnyMember() async throws {
         let cluster = Cluster(ports: try await Self.freePorts(3))
         for id in cluster.ids { try cluster.start(id) }
-        for id in cluster.ids { _ = try #require(await cluster.processes[id]?.readyFields()) }
+        for id in cluster.ids {
+            _ = try #require(await cluster.processes[id]?.readyFields(), "node \(id) not ready: \(cluster.processes[id]?.standardError ?? "")")
+        }
         let anyMember = try #require(cluster.addresses[3])
         let put = try TributaryProcess(["ctl", "kv", "put", "greeting", "hello", "--meta", anyMember, "--timeout", "20"])
         #expect(await put.exitStatus() == 0, "stderr: \(put.standardError)")
@@ -159,7 +172,9 @@ struct MetaCtlMembershipProcessTests {
         let ports = try await MetaClusterProcessTests.freePorts(4)
         let cluster = MetaClusterProcessTests.Cluster(ports: Array(ports.prefix(3)))
         for id in cluster.ids { try cluster.start(id) }
-        for id in cluster.ids { _ = try #require(await cluster.processes[id]?.readyFields()) }
+        for id in cluster.ids {
+            _ = try #require(await cluster.processes[id]?.readyFields(), "node \(id) not ready: \(cluster.processes[id]?.standardError ?? "")")
+        }
         let founders = cluster.ids.compactMap { cluster.addresses[$0] }.joined(separator: ",")
 
         let watch = try TributaryProcess(["ctl", "kv", "watch", "app/", "--meta", cluster.addresses[2] ?? ""])
