@@ -1,4 +1,5 @@
 import NIOCore
+import Shared
 
 /// A segment's sparse offset index: entries map an offset (relative to the segment's base
 /// offset) to the file position of the batch that starts there. One entry is added every
@@ -56,13 +57,8 @@ final class OffsetIndex: @unchecked Sendable {
 
     /// The last entry whose relative offset is at most `relativeOffset`.
     func floor(_ relativeOffset: UInt32) -> Entry? {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid].relativeOffset <= relativeOffset { low = mid + 1 } else { high = mid }
-        }
-        return low == 0 ? nil : entries[low - 1]
+        let after = entries.partitionPoint { $0.relativeOffset > relativeOffset }
+        return after == 0 ? nil : entries[after - 1]
     }
 
     /// Drops entries at or after file `position` (used when the log is truncated).

@@ -1,4 +1,5 @@
 import NIOCore
+import Shared
 
 /// A segment's sparse time index: each entry says "every batch up to and including the one at
 /// this relative offset has timestamps at most `timestamp`". Entries are added alongside offset
@@ -54,13 +55,8 @@ final class TimeIndex: @unchecked Sendable {
     /// The last entry whose timestamp is strictly below `timestamp`: every batch up to it is
     /// older than `timestamp`, so a search may start at its batch.
     func lastBefore(_ timestamp: Int64) -> Entry? {
-        var low = 0
-        var high = entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if entries[mid].timestamp < timestamp { low = mid + 1 } else { high = mid }
-        }
-        return low == 0 ? nil : entries[low - 1]
+        let after = entries.partitionPoint { $0.timestamp >= timestamp }
+        return after == 0 ? nil : entries[after - 1]
     }
 
     /// Drops entries whose relative offset is at or after `relativeOffset`.

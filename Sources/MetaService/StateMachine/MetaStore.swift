@@ -68,13 +68,8 @@ public struct MetaStore: Sendable {
             throw .compacted(oldestRevision: oldestRetainedRevision)
         }
         var result: [WatchEvent] = []
-        // Binary search the first event at or after `from`: history is sorted by revision.
-        var low = 0, high = history.count
-        while low < high {
-            let mid = (low + high) / 2
-            if history[mid].revision < from { low = mid + 1 } else { high = mid }
-        }
-        var index = low
+        // History is sorted by revision: start at the first event at or after `from`.
+        var index = history.partitionPoint { $0.revision >= from }
         while index < history.count && result.count < limit {
             let event = history[index]
             if event.keyValue.key.hasPrefix(prefix) { result.append(event) }

@@ -27,12 +27,7 @@ final class RPCDeadlineQueue {
         self.eventLoop.preconditionInEventLoop()
         let entry = Entry(deadline: deadline, isPending: isPending, expire: expire)
         if let last = self.entries.last, last.deadline > deadline {
-            var low = 0, high = self.entries.count
-            while low < high {
-                let mid = (low + high) / 2
-                if self.entries[mid].deadline <= deadline { low = mid + 1 } else { high = mid }
-            }
-            self.entries.insert(entry, at: low)
+            self.entries.insert(entry, at: self.entries.partitionPoint { $0.deadline > deadline })
         } else {
             self.entries.append(entry)
         }
