@@ -3,8 +3,8 @@ import NIOCore
 @testable import BrokerServer
 
 /// The test stand-in for the broker's `configureMQTT`: decodes MQTT with our decoder and answers
-/// CONNECT with CONNACK, PINGREQ with PINGRESP, and echoes PUBLISH; a decoding error closes the
-/// connection.
+/// CONNECT with CONNACK, PINGREQ with PINGRESP, SUBSCRIBE with SUBACK (QoS 0), echoes PUBLISH and
+/// closes on DISCONNECT; a decoding error closes the connection.
 final class MQTTEchoServerHandler: ChannelInboundHandler {
     typealias InboundIn = MQTTPacket
     typealias OutboundOut = ByteBuffer
@@ -30,6 +30,12 @@ final class MQTTEchoServerHandler: ChannelInboundHandler {
             answer = .pingresp
         case .publish(let publish):
             answer = .publish(publish)
+        case .subscribe(let subscribe):
+            // Grants QoS 0 to every filter; every PUBLISH is echoed to its sender.
+            answer = .suback(MQTTSubAck(packetIdentifier: subscribe.packetIdentifier, reasonCodes: subscribe.subscriptions.map { _ in .success }))
+        case .disconnect:
+            context.close(promise: nil)
+            return
         default:
             return
         }
