@@ -169,6 +169,41 @@ struct MQTTWebSocketListenerTests {
         }
     }
 
+    @Test("a frame over the maximum frame size closes the connection with 1009")
+    func oversizedFrame() async throws {
+        try await withListener(.init(maximumFrameSize: 128)) { port, _ in
+            let client = try await WebSocketTestClient.connect(port: port)
+            try await client.send(.binary, [UInt8](repeating: 0x30, count: 200))
+            let frame = try #require(try await client.nextFrame())
+            var code = frame.unmaskedData
+            #expect(frame.opcode == .connectionClose)
+            #expect(code.readWebSocketErrorCode() == .messageTooLarge)
+            try await client.waitForClose()
+        }
+    }
+
+    @Test("frames out of sequence close the connection with 1002")
+    func framesOutOfSequence() async throws {
+        try await withListener { port, _ in
+            let orphan = try await WebSocketTestClient.connect(port: port)
+            try await orphan.send(.continuation, [0x10], fin: true)
+            let first = try #require(try await orphan.nextFrame())
+            var code = first.unmaskedData
+            #expect(first.opcode == .connectionClose)
+            #expect(code.readWebSocketErrorCode() == .protocolError)
+            try await orphan.waitForClose()
+
+            let interleaved = try await WebSocketTestClient.connect(port: port)
+            try await interleaved.send(.binary, [0x10], fin: false)
+            try await interleaved.send(.binary, [0x00], fin: true)
+            let second = try #require(try await interleaved.nextFrame())
+            code = second.unmaskedData
+            #expect(second.opcode == .connectionClose)
+            #expect(code.readWebSocketErrorCode() == .protocolError)
+            try await interleaved.waitForClose()
+        }
+    }
+
     @Test("malformed MQTT inside a binary frame closes the connection")
     func malformedMQTT() async throws {
         try await withListener { port, _ in
