@@ -76,7 +76,11 @@ let package = Package(
         ),
         .target(
             name: "BrokerServer",
-            dependencies: ["Shared", "MetaService", "JournalServer"],
+            dependencies: [
+                "Shared", "MetaService", "JournalServer",
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOWebSocket", package: "swift-nio"),
+            ],
             swiftSettings: strictSettings
         ),
         .executableTarget(
