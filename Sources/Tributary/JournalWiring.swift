@@ -81,6 +81,7 @@ enum JournalWiring {
             FileHandle.standardError.write(Data("tributary: cannot open the journal shards: \(error)\n".utf8))
             throw ExitCode(74)
         }
+        store.startRetention()
         var metaClient = remoteMeta
         if let localMeta {
             var metaRouter = RPCRouter()
@@ -139,7 +140,9 @@ struct JournalRegistrationService: Service {
 
     func run() async throws {
         let lease = Mutex<UInt64>(0)
+        let ttl = Duration.milliseconds(Int64(ttlMillis))
         await cancelWhenGracefulShutdown {
+            var lastRenewal = ContinuousClock.now
             while !Task.isCancelled {
                 let current = lease.withLock { $0 }
                 do {
@@ -147,18 +150,25 @@ struct JournalRegistrationService: Service {
                         let granted = try await client.grantLease(ttlMillis: ttlMillis).id
                         _ = try await client.put(key, Array(address.utf8), lease: granted)
                         lease.withLock { $0 = granted }
+                        lastRenewal = ContinuousClock.now
                         readiness.set("journal-registration", ready: true)
                         logger.info("registered in meta", metadata: ["key": "\(key)", "lease": "\(granted)"])
                     } else {
                         _ = try await client.keepAlive(lease: current)
+                        lastRenewal = ContinuousClock.now
                     }
                 } catch {
                     if !Task.isCancelled {
                         logger.warning("meta registration failed; retrying", metadata: ["error": "\(error)"])
-                        if let rpc = error as? RPCError, rpc.code == .notFound { lease.withLock { $0 = 0 } }
+                        // A lease not renewed for a whole TTL is gone: register again with a new one.
+                        let expired = (error as? RPCError)?.code == .notFound || ContinuousClock.now - lastRenewal >= ttl
+                        if current != 0 && expired {
+                            lease.withLock { $0 = 0 }
+                            readiness.set("journal-registration", ready: false)
+                        }
                     }
                 }
-                try? await Task.sleep(for: .milliseconds(Int64(ttlMillis / 3)))
+                try? await Task.sleep(for: ttl / 3)
             }
         }
         let last = lease.withLock { $0 }

@@ -29,6 +29,7 @@ public final class ShardStore: Sendable {
     struct State: Sendable {
         var entries: [String: Entry] = [:]
         var closed = false
+        var retentionTask: RepeatedTask?
     }
 
     /// The directory holding one subdirectory per shard (`<data>/journal/shards`).
@@ -287,13 +288,13 @@ public final class ShardStore: Sendable {
 
     /// Ends every tail, flushes and closes every shard; later calls fail with ``ShardStoreError/closed``.
     public func close() -> EventLoopFuture<Void> {
-        let shards = state.withLock { state -> [Shard] in
+        let retention = state.withLock { state -> RepeatedTask? in
             state.closed = true
-            return state.entries.values.compactMap { entry in
-                if case .open(let shard) = entry { return shard }
-                return nil
-            }
+            defer { state.retentionTask = nil }
+            return state.retentionTask
         }
+        retention?.cancel()
+        let shards = openShards()
         let loop = eventLoopGroup.any()
         return EventLoopFuture.andAllComplete(shards.map { $0.close(reason: .closed) }, on: loop)
     }
