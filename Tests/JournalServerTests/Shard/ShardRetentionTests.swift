@@ -1,4 +1,5 @@
 import Foundation
+import MetricsTestKit
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -66,6 +67,34 @@ struct ShardRetentionTests {
             let after = try await store.read(shard: "slow", from: 0, maxBytes: 1 << 20).get()
             #expect(S.values(after.records) == ["v"] && after.endOffset == 1)
             tail.cancel()
+            try await store.close().get()
+        }
+    }
+}
+
+extension ShardRetentionTests {
+    @Test("acknowledged and tailed records and running tails are counted per shard")
+    func metrics() async throws {
+        try await S.with { fixture in
+            let metrics = TestMetrics()
+            let store = try await fixture.open(metrics: metrics)
+            _ = try await store.create(shard: "m").get()
+            let collector = TailCollector()
+            let tail = try store.subscribe(shard: "m", from: 0, handler: collector.handler())
+            _ = try await store.append(shard: "m", records: [S.record("a", "1"), S.record("b", "2")]).get()
+            _ = try await store.append(shard: "m", records: [S.record("c", "3")]).get()
+            try await collector.wait { $0.count == 3 }
+            let appended = try metrics.expectCounter("tributary_journal_appended_records_total", [("shard", "m")])
+            #expect(appended.totalValue == 3)
+            let tailed = try metrics.expectCounter("tributary_journal_tailed_records_total", [("shard", "m")])
+            #expect(tailed.totalValue == 3)
+            let acks = try metrics.expectTimer("tributary_journal_append_ack_seconds", [("shard", "m")])
+            #expect(acks.values.count == 2)
+            let tails = try metrics.expectGauge("tributary_journal_tails", [("shard", "m")])
+            #expect(tails.lastValue == 1)
+            tail.cancel()
+            try await tail.completion.get()
+            #expect(tails.lastValue == 0)
             try await store.close().get()
         }
     }
