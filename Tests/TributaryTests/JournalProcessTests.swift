@@ -60,6 +60,17 @@ struct JournalProcessTests {
         #expect(describe.out.contains("meta replicas=1 state=active"), "describe: \(describe.out)")
         #expect(describe.out.contains("leader=1 epoch=1"), "describe: \(describe.out)")
 
+        let list = try await runCtl(["shard", "list", "--journal", rpc])
+        #expect(list.status == 0 && list.out.split(separator: "\n") == ["orders"], "list: \(list.out) \(list.err)")
+        let limited = try await runCtl(["shard", "read", "orders", "--from", "1", "--limit", "1", "--journal", rpc])
+        #expect(limited.status == 0 && limited.out.split(separator: "\n").count == 1 && limited.out.hasPrefix("1\t"), "read: \(limited.out)")
+        let future = try await runCtl(["shard", "read", "orders", "--from-timestamp", "\(Int64.max / 2)", "--journal", rpc])
+        #expect(future.status == 0 && future.out.isEmpty, "read: \(future.out) \(future.err)")
+        let badName = try await runCtl(["shard", "create", "no/slash", "--journal", rpc])
+        #expect(badName.status == 1 && badName.err.contains("invalid shard name"), "stderr: \(badName.err)")
+        let appendMissing = try await runCtl(["shard", "append", "missing", "--value", "x", "--journal", rpc])
+        #expect(appendMissing.status == 1 && appendMissing.err.contains("unknown shard 'missing'"))
+
         let unknown = try await runCtl(["shard", "read", "missing", "--journal", rpc])
         #expect(unknown.status == 1)
         #expect(unknown.err.contains("unknown shard 'missing'"), "stderr: \(unknown.err)")
