@@ -175,7 +175,7 @@ struct CtlShardCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print records: offset, timestamp, key, value (tab-separated).")
         @OptionGroup var connection: Connection
         @Argument var name: String
-        @Option(help: "First offset.") var from: Int64 = 0
+        @Option(help: "First offset (default: the shard's first stored offset).") var from: Int64?
         @Option(help: "Start at the first record at or after this timestamp (ms since the epoch) instead.") var fromTimestamp: Int64?
         @Option(help: "Most records to print (0: up to the end).") var limit: Int = 0
 
@@ -186,7 +186,13 @@ struct CtlShardCommand: AsyncParsableCommand {
                 if let fromTimestamp {
                     result = try await client.read(shard: name, fromTimestamp: fromTimestamp, options: connection.callOptions)
                 } else {
-                    result = try await client.read(shard: name, from: from, options: connection.callOptions)
+                    let start: Int64
+                    if let from {
+                        start = from
+                    } else {
+                        start = try await client.describeShard(name, options: connection.callOptions).startOffset
+                    }
+                    result = try await client.read(shard: name, from: start, options: connection.callOptions)
                 }
                 while true {
                     for record in result.records {
