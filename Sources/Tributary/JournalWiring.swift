@@ -105,14 +105,16 @@ struct MetaShardCatalog: ShardCatalog {
 
     func shardCreated(_ description: ShardDescription) async throws -> ShardMetadata {
         let key = ShardMetadata.key(shard: description.name)
-        if let existing = try await client.get(key).keyValue, let record = try? ShardMetadata(bytes: existing.value) {
-            return record
-        }
         let record = ShardMetadata(
             replicationFactor: description.settings.replicationFactor,
             segments: [.init(baseOffset: description.startOffset, replicas: [nodeID], leader: nodeID, epoch: 1)])
-        _ = try await client.put(key, record.encodedBytes)
-        return record
+        // Only the first create writes the record (compare-and-set on absence); later ones keep it.
+        switch try await client.compareAndSet(key, expect: .absent, value: record.encodedBytes) {
+        case .compareFailed(_, let current?):
+            return try ShardMetadata(bytes: current.value)
+        default:
+            return record
+        }
     }
 
     func shardDeleted(_ shard: String) async throws {
