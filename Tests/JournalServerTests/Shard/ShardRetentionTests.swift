@@ -8,7 +8,7 @@ import Testing
 @testable import JournalServer
 @testable import Shared
 
-@Suite("ShardStore retention and the durable end", .serialized)
+@Suite("ShardStore retention, the durable end, encoded batches, metrics", .serialized)
 struct ShardRetentionTests {
     typealias S = ShardTestStore
 
@@ -95,6 +95,37 @@ extension ShardRetentionTests {
             tail.cancel()
             try await tail.completion.get()
             #expect(tails.lastValue == 0)
+            try await store.close().get()
+        }
+    }
+}
+
+extension ShardRetentionTests {
+    @Test("an encoded record batch is appended with assigned offsets, read and tailed; a corrupt one is refused")
+    func encodedBatch() async throws {
+        try await S.with { fixture in
+            let store = try await fixture.open()
+            _ = try await store.create(shard: "k").get()
+            _ = try await store.append(shard: "k", records: [S.record("t/0", "0")]).get()
+            let collector = TailCollector()
+            let tail = try store.subscribe(shard: "k", from: 0, filter: try TopicFilterSet(["t/+"]), handler: collector.handler())
+            // A producer's batch numbered from 0: the shard renumbers it at its end.
+            let batch = try RecordBatch(sequential: [S.record("t/1", "1"), S.record("x", "2"), S.record("t/3", "3")]).encoded()
+            let ack = try await store.append(shard: "k", encodedBatch: batch).get()
+            #expect(ack.baseOffset == 1 && ack.lastOffset == 3)
+            let read = try await store.read(shard: "k", from: 1, maxBytes: 1 << 20).get()
+            #expect(read.records.map(\.offset) == [1, 2, 3] && S.values(read.records) == ["1", "2", "3"])
+            try await collector.wait { S.values($0) == ["0", "1", "3"] }
+
+            var corrupt = batch
+            let last = corrupt.writerIndex - 1
+            corrupt.setInteger(corrupt.getInteger(at: last, as: UInt8.self).map { $0 ^ 0xFF } ?? 0, at: last)
+            await #expect { try await store.append(shard: "k", encodedBatch: corrupt).get() } throws: { error in
+                if case .invalidRecords = error as? ShardStoreError { return true }
+                return false
+            }
+            #expect(try await store.describe(shard: "k").get().endOffset == 4)
+            tail.cancel()
             try await store.close().get()
         }
     }
