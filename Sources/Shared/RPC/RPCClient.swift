@@ -43,41 +43,21 @@ public final class RPCClient: RPCTransport {
         let slot = self.pickSlot()
         let loop = slot.eventLoop
         let started = NIODeadline.now()
-        let deadline = options.effectiveDeadline(now: started)
-        let once = RPCPromiseOnce(loop.makePromise(of: ByteBuffer.self))
-        let call = RPCClientCall(eventLoop: loop) { error in once.complete(.failure(error)) }
-        let metrics = self.metrics
-        once.futureResult.whenComplete { result in
-            switch result {
-            case .success: metrics.record(method: methodName, error: nil, since: started)
-            case .failure(let error): metrics.record(method: methodName, error: RPCError.from(error), since: started)
-            }
+        let call = RPCUnaryClientCall(
+            eventLoop: loop,
+            methodID: methodID,
+            request: request,
+            deadline: options.effectiveDeadline(now: started),
+            started: started
+        )
+        // A caller already on the connection's loop (a pipelined chain of calls) sends at once,
+        // and the connection handler completes `call.promise` straight from its read.
+        if loop.inEventLoop {
+            slot.start(call, methodName: methodName)
+        } else {
+            loop.execute { slot.start(call, methodName: methodName) }
         }
-        let send: @Sendable () -> Void = {
-            if let deadline {
-                slot.deadlines.add(deadline: deadline, isPending: { !once.isCompleted }) {
-                    call.abort(RPCError(.deadlineExceeded, "deadline exceeded"))
-                }
-            }
-            slot.withConnection { result in
-                guard !call.aborted else { return }
-                switch result {
-                case .failure(let error):
-                    once.complete(.failure(error))
-                case .success(let connection):
-                    guard let timeoutMillis = RPCCallOptions.timeoutMillis(until: deadline) else {
-                        call.abort(RPCError(.deadlineExceeded, "deadline exceeded before the call was sent"))
-                        return
-                    }
-                    if let id = connection.startUnary(methodID: methodID, body: request, timeoutMillis: timeoutMillis, once: once) {
-                        call.markSent(on: connection, correlationID: id)
-                    }
-                }
-            }
-        }
-        // A caller already on the connection's loop (a pipelined chain of calls) sends at once.
-        if loop.inEventLoop { send() } else { loop.execute(send) }
-        return RPCRawUnaryCall(response: once.futureResult) { reason in call.abort(reason) }
+        return RPCRawUnaryCall(response: call.promise.futureResult, canceller: call)
     }
 
     public func serverStream(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawResponseStream {
