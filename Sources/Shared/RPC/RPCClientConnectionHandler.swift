@@ -71,7 +71,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        self.finishDecoding(context: context)
+        self.finishDecoding()
         if self.countedAsOpen {
             self.metrics.connectionClosed()
         }
@@ -156,7 +156,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     }
 
     /// A frame cut short by the end of the stream is reported like any malformed frame.
-    private func finishDecoding(context: ChannelHandlerContext) {
+    private func finishDecoding() {
         guard !self.rejected else { return }
         do {
             try self.frames.finishProcessing(seenEOF: true) { _ in }

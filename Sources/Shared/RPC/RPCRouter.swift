@@ -62,7 +62,9 @@ public struct RPCRouter: Sendable {
     /// future or call-tracking entry is created per call, and the response is encoded straight
     /// into the connection's outbound buffer. Only for handlers that answer at once without
     /// blocking (e.g. reading in-memory state); anything that waits must use ``register(_:handler:)``.
-    /// Thrown errors that are not ``RPCError`` are sent as `internal`.
+    /// Thrown errors that are not ``RPCError`` are sent as `internal`. The call ends before
+    /// anything could cancel it, so on the socket server `context.cancellation` is a shared token
+    /// that is never cancelled (its `onCancel` callbacks never run).
     public mutating func registerSync<Request, Response>(
         _ method: RPCMethod<Request, Response>,
         handler: @escaping @Sendable (Request, RPCCallContext) throws -> Response

@@ -59,6 +59,8 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     private let frames: NIOSingleStepByteToMessageProcessor<RPCFrameDecoder>
     /// Set once the client broke the protocol; later bytes are ignored while the channel closes.
     private var rejected = false
+    /// When the read batch being processed arrived (read once per batch, on first need).
+    private var batchReceived: NIODeadline?
 
     /// `maxFrameBytes`: the largest frame body accepted from clients.
     init(router: RPCRouter, logger: Logger, metrics: RPCMetrics, maxFrameBytes: Int = RPCFrame.defaultMaxFrameBytes) {
@@ -101,6 +103,7 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !self.rejected else { return }
         self.outbound.beginReading()
+        self.batchReceived = nil
         do {
             try self.frames.process(buffer: self.unwrapInboundIn(data)) { frame in
                 if !self.rejected {
@@ -221,16 +224,25 @@ final class RPCServerConnectionHandler: ChannelInboundHandler {
         }
         let loop = context.eventLoop
         let timed = self.sampler.next()
-        // One clock read, and only when needed: deadlines are on the loop's clock (virtual time
-        // in tests), relative to receipt; the duration is measured for sampled calls only.
-        let received = frame.timeoutMillis != 0 || timed ? loop.now : NIODeadline.uptimeNanoseconds(0)
+        // Deadlines are on the loop's clock (virtual time in tests), relative to receipt; every
+        // request of one read batch arrived at the same time, so the clock is read once per batch
+        // and only when a request has a deadline or is timed (metrics sample).
+        var received = NIODeadline.uptimeNanoseconds(0)
+        if frame.timeoutMillis != 0 || timed {
+            received = self.batchReceived ?? loop.now
+            self.batchReceived = received
+        }
         let deadline = frame.timeoutMillis == 0 ? nil : received + .milliseconds(Int64(frame.timeoutMillis))
+        var isSync = false
+        if case .unarySync = method.handler { isSync = true }
         let callContext = RPCCallContext(
             methodName: method.metrics.name,
             deadline: deadline,
             peer: self.peer,
             logger: self.logger,
             eventLoop: loop,
+            // A synchronous handler answers before anything could cancel it.
+            cancellation: isSync ? .uncancellable : RPCCancellation(),
             callID: id
         )
         switch method.handler {
