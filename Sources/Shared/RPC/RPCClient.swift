@@ -41,23 +41,51 @@ public final class RPCClient: RPCTransport {
 
     public func unary(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawUnaryCall {
         let slot = self.pickSlot()
-        let loop = slot.eventLoop
         let started = NIODeadline.now()
+        let promise = slot.eventLoop.makePromise(of: ByteBuffer.self)
         let call = RPCUnaryClientCall(
-            eventLoop: loop,
+            eventLoop: slot.eventLoop,
+            promise: promise,
             methodID: methodID,
             request: request,
             deadline: options.effectiveDeadline(now: started),
             started: started
         )
-        // A caller already on the connection's loop (a pipelined chain of calls) sends at once,
-        // and the connection handler completes `call.promise` straight from its read.
-        if loop.inEventLoop {
+        Self.start(call, methodName: methodName, on: slot)
+        return RPCRawUnaryCall(response: promise.futureResult, canceller: call)
+    }
+
+    /// Starts a unary call whose response is decoded on the connection's event loop straight into
+    /// the returned future (one future per call).
+    public func unaryDecoding<Response: RPCMessage>(
+        methodID: UInt32,
+        methodName: String,
+        request: ByteBuffer,
+        options: RPCCallOptions,
+        as responseType: Response.Type
+    ) -> EventLoopFuture<Response> {
+        let slot = self.pickSlot()
+        let started = NIODeadline.now()
+        let call = RPCDecodingClientCall<Response>(
+            eventLoop: slot.eventLoop,
+            methodID: methodID,
+            methodName: methodName,
+            request: request,
+            deadline: options.effectiveDeadline(now: started),
+            started: started
+        )
+        Self.start(call, methodName: methodName, on: slot)
+        return call.typedPromise.futureResult
+    }
+
+    /// A caller already on the connection's loop (a pipelined chain of calls) sends at once, and
+    /// the connection handler completes the call straight from its read.
+    private static func start(_ call: RPCUnaryClientCall, methodName: String, on slot: RPCConnectionSlot) {
+        if slot.eventLoop.inEventLoop {
             slot.start(call, methodName: methodName)
         } else {
-            loop.execute { slot.start(call, methodName: methodName) }
+            slot.eventLoop.execute { slot.start(call, methodName: methodName) }
         }
-        return RPCRawUnaryCall(response: call.promise.futureResult, canceller: call)
     }
 
     public func serverStream(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawResponseStream {

@@ -6,8 +6,11 @@ import NIOCore
 /// the client-side deadline and cancellation reach the call through the same object. One object
 /// per call replaces a complete-once box, a call tracker and their closures.
 ///
+/// This class hands the raw response body to `promise`; ``RPCDecodingClientCall`` decodes it into
+/// the caller's typed promise instead (one future per call).
+///
 /// Loop-bound: all state is touched only on `eventLoop` (``abort(_:)`` hops there).
-final class RPCUnaryClientCall: @unchecked Sendable {
+class RPCUnaryClientCall: @unchecked Sendable {
     private enum State {
         case waiting
         case sent(RPCClientConnectionHandler, UInt64)
@@ -15,7 +18,8 @@ final class RPCUnaryClientCall: @unchecked Sendable {
     }
 
     let eventLoop: any EventLoop
-    let promise: EventLoopPromise<ByteBuffer>
+    /// The caller's promise of the raw body (nil for subclasses that deliver elsewhere).
+    let promise: EventLoopPromise<ByteBuffer>?
     let methodID: UInt32
     let request: ByteBuffer
     let deadline: NIODeadline?
@@ -27,9 +31,28 @@ final class RPCUnaryClientCall: @unchecked Sendable {
     /// Whether this call's duration is recorded on success (latency sampling).
     var timed = false
 
-    init(eventLoop: any EventLoop, methodID: UInt32, request: ByteBuffer, deadline: NIODeadline?, started: NIODeadline) {
+    /// A call whose raw response body completes ``promise``.
+    convenience init(eventLoop: any EventLoop, methodID: UInt32, request: ByteBuffer, deadline: NIODeadline?, started: NIODeadline) {
+        self.init(
+            eventLoop: eventLoop,
+            promise: eventLoop.makePromise(of: ByteBuffer.self),
+            methodID: methodID,
+            request: request,
+            deadline: deadline,
+            started: started
+        )
+    }
+
+    init(
+        eventLoop: any EventLoop,
+        promise: EventLoopPromise<ByteBuffer>?,
+        methodID: UInt32,
+        request: ByteBuffer,
+        deadline: NIODeadline?,
+        started: NIODeadline
+    ) {
         self.eventLoop = eventLoop
-        self.promise = eventLoop.makePromise(of: ByteBuffer.self)
+        self.promise = promise
         self.methodID = methodID
         self.request = request
         self.deadline = deadline
@@ -57,7 +80,7 @@ final class RPCUnaryClientCall: @unchecked Sendable {
             metrics.recordSuccess()
             if self.timed { metrics.recordDuration(since: self.started) }
         }
-        self.promise.succeed(body)
+        self.deliver(.success(body))
     }
 
     /// The call failed (error frame, connection loss, deadline, cancellation).
@@ -65,7 +88,15 @@ final class RPCUnaryClientCall: @unchecked Sendable {
         guard self.isPending else { return }
         self.state = .done
         self.metrics?.recordFailure(error, since: self.started)
-        self.promise.fail(error)
+        self.deliver(.failure(error))
+    }
+
+    /// Hands the call's single outcome to the caller.
+    func deliver(_ result: Result<ByteBuffer, RPCError>) {
+        switch result {
+        case .success(let body): self.promise?.succeed(body)
+        case .failure(let error): self.promise?.fail(error)
+        }
     }
 
     /// Fails the call with `error` and, if it was sent, tells the server to cancel it.

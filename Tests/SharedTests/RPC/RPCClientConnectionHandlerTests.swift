@@ -52,7 +52,8 @@ struct RPCClientConnectionHandlerTests {
         #expect(request.kind == .request)
         #expect(request.correlationID == id)
         _ = try? channel.close().wait()
-        let error = #expect(throws: RPCError.self) { try call.promise.futureResult.wait() }
+        let response = try #require(call.promise).futureResult
+        let error = #expect(throws: RPCError.self) { try response.wait() }
         #expect(error?.code == .unavailable)
     }
 
@@ -82,7 +83,7 @@ struct RPCClientConnectionHandlerTests {
         try channel.writeInbound(Self.bytes(RPCFrame(kind: .response, methodID: NodeAPI.ping.id, correlationID: ids[0], body: ByteBuffer())))
         try channel.writeInbound(Self.bytes(RPCFrame(kind: .response, methodID: NodeAPI.ping.id, correlationID: 999, body: ByteBuffer())))
         for (index, call) in calls.enumerated() {
-            var body = try call.promise.futureResult.wait()
+            var body = try #require(call.promise).futureResult.wait()
             #expect(try NodePing(rpcBody: &body).payload == ByteBuffer(bytes: [UInt8(index) + 100]))
         }
         #expect(handler.outstandingCalls == 0)
@@ -102,7 +103,8 @@ struct RPCClientConnectionHandlerTests {
         let cancel = try #require(try Self.readFrame(channel))
         #expect(cancel.kind == .cancel)
         #expect(cancel.correlationID == id)
-        let error = #expect(throws: RPCError.self) { try call.promise.futureResult.wait() }
+        let response = try #require(call.promise).futureResult
+        let error = #expect(throws: RPCError.self) { try response.wait() }
         #expect(error?.code == .cancelled)
         #expect(handler.outstandingCalls == 0)
         // The server's late answer is ignored.

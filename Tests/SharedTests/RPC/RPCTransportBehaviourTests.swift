@@ -39,6 +39,11 @@ struct RPCTransportBehaviourTests {
             let garbled = RPCMethod<RPCEmpty, TestNumber>(id: TestAPI.increment.id, name: TestAPI.increment.name)
             let invalid = await expectRPCError { try await harness.transport.call(garbled, RPCEmpty()) }
             #expect(invalid?.code == .invalidArgument)
+            // A response the caller cannot decode fails its typed future with `internal`.
+            let mistyped = RPCMethod<TestNumber, NodeStatus>(id: TestAPI.increment.id, name: TestAPI.increment.name)
+            let malformed = await expectRPCError { try await harness.transport.callFuture(mistyped, TestNumber(41)).get() }
+            #expect(malformed?.code == .internal)
+            #expect(try await harness.transport.callFuture(TestAPI.increment, TestNumber(9)).get() == TestNumber(10))
             // Pipelined with a call that never answers: every synchronous answer still arrives.
             let stuck = harness.transport.unary(
                 methodID: TestAPI.never.id,
