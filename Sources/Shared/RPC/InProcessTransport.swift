@@ -27,10 +27,16 @@ public struct InProcessTransport: RPCTransport {
         let cancellation = RPCCancellation()
         let once = RPCPromiseOnce(loop.makePromise(of: ByteBuffer.self))
         let call = RPCRawUnaryCall(response: once.futureResult) { reason in cancellation.cancel(reason) }
-        guard case .unary(let name, let handler)? = self.router.handler(for: methodID) else {
-            once.complete(.failure(self.router.handler(for: methodID) == nil
-                ? RPCError(.unknownMethod, "no method with id \(methodID)")
-                : RPCError(.invalidArgument, "method \(methodName) is a stream")))
+        let handler = self.router.handler(for: methodID)
+        let name: String
+        switch handler {
+        case .unary(let unaryName, _)?, .unarySync(let unaryName, _)?:
+            name = unaryName
+        case .stream?:
+            once.complete(.failure(RPCError(.invalidArgument, "method \(methodName) is a stream")))
+            return call
+        case nil:
+            once.complete(.failure(RPCError(.unknownMethod, "no method with id \(methodID)")))
             return call
         }
         if let deadline, deadline <= started {
@@ -55,8 +61,21 @@ public struct InProcessTransport: RPCTransport {
                 }
             }
             once.futureResult.whenComplete { _ in timer?.cancel() }
-            handler(request, context).hop(to: loop).whenComplete { result in
-                once.complete(result.mapError { RPCError.from($0) })
+            switch handler {
+            case .unary(_, let body)?:
+                body(request, context).hop(to: loop).whenComplete { result in
+                    once.complete(result.mapError { RPCError.from($0) })
+                }
+            case .unarySync(_, let body)?:
+                var response = ByteBuffer()
+                do {
+                    try body(request, context, &response)
+                    once.complete(.success(response))
+                } catch {
+                    once.complete(.failure(RPCError.from(error)))
+                }
+            case .stream?, nil:
+                break  // answered above
             }
         }
         return call

@@ -1,6 +1,6 @@
 import NIOCore
 
-/// Serves ``NodeAPI`` for this process. Both handlers answer on the call's event loop.
+/// Serves ``NodeAPI`` for this process. Both handlers answer at once, on the call's event loop.
 public struct NodeService: Sendable {
     /// This node's id.
     public let nodeID: String
@@ -27,11 +27,11 @@ public struct NodeService: Sendable {
 
     /// Registers `node.status` and `node.ping` on `router`.
     public func register(into router: inout RPCRouter) {
-        router.register(NodeAPI.status) { _, context in
-            context.eventLoop.makeSucceededFuture(self.status())
+        router.registerSync(NodeAPI.status) { _, _ in
+            self.status()
         }
-        router.register(NodeAPI.ping) { request, context in
-            context.eventLoop.makeSucceededFuture(request)
+        router.registerSync(NodeAPI.ping) { request, _ in
+            request
         }
     }
 }

@@ -1,4 +1,4 @@
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// The cancellation state of one call, shared by the transport and the handler.
 ///
@@ -10,20 +10,42 @@ public final class RPCCancellation: Sendable {
         var callbacks: [@Sendable (RPCError) -> Void] = []
     }
 
-    private let state = NIOLockedValueBox(State())
+    // A `Mutex` stored inline: one allocation per token (every call's context has one).
+    private let state = Mutex(State())
+    /// Whether this is ``uncancellable``.
+    private let inert: Bool
 
     /// A fresh, not-yet-cancelled token.
-    public init() {}
+    public init() {
+        self.inert = false
+    }
+
+    private init(inert: Bool) {
+        self.inert = inert
+    }
+
+    /// The token of calls that finish before anything could cancel them (synchronous handlers
+    /// answer while their request is being read): it is never cancelled, so `onCancel`
+    /// callbacks are dropped at once instead of being kept, and ``cancel(_:)`` does nothing.
+    /// Shared, so such calls allocate no token.
+    static let uncancellable = RPCCancellation(inert: true)
 
     /// Whether the call has been cancelled (for any reason).
-    public var isCancelled: Bool { self.state.withLockedValue { $0.reason != nil } }
+    public var isCancelled: Bool {
+        if self.inert { return false }
+        return self.state.withLock { $0.reason != nil }
+    }
 
     /// Why the call was cancelled, or nil while it is live.
-    public var reason: RPCError? { self.state.withLockedValue { $0.reason } }
+    public var reason: RPCError? {
+        if self.inert { return nil }
+        return self.state.withLock { $0.reason }
+    }
 
     /// Runs `callback` once when the call is cancelled (immediately if it already is).
     public func onCancel(_ callback: @escaping @Sendable (RPCError) -> Void) {
-        let reason: RPCError? = self.state.withLockedValue { state in
+        if self.inert { return }
+        let reason: RPCError? = self.state.withLock { state in
             if let reason = state.reason {
                 return reason
             }
@@ -38,7 +60,8 @@ public final class RPCCancellation: Sendable {
     /// Cancels the call; only the first reason counts. Returns whether this call cancelled it.
     @discardableResult
     public func cancel(_ reason: RPCError) -> Bool {
-        let callbacks: [@Sendable (RPCError) -> Void]? = self.state.withLockedValue { state in
+        if self.inert { return false }
+        let callbacks: [@Sendable (RPCError) -> Void]? = self.state.withLock { state in
             guard state.reason == nil else { return nil }
             state.reason = reason
             defer { state.callbacks = [] }

@@ -41,43 +41,51 @@ public final class RPCClient: RPCTransport {
 
     public func unary(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawUnaryCall {
         let slot = self.pickSlot()
-        let loop = slot.eventLoop
         let started = NIODeadline.now()
-        let deadline = options.effectiveDeadline(now: started)
-        let once = RPCPromiseOnce(loop.makePromise(of: ByteBuffer.self))
-        let call = RPCClientCall(eventLoop: loop) { error in once.complete(.failure(error)) }
-        let metrics = self.metrics
-        once.futureResult.whenComplete { result in
-            switch result {
-            case .success: metrics.record(method: methodName, error: nil, since: started)
-            case .failure(let error): metrics.record(method: methodName, error: RPCError.from(error), since: started)
-            }
+        let promise = slot.eventLoop.makePromise(of: ByteBuffer.self)
+        let call = RPCUnaryClientCall(
+            eventLoop: slot.eventLoop,
+            promise: promise,
+            methodID: methodID,
+            request: request,
+            deadline: options.effectiveDeadline(now: started),
+            started: started
+        )
+        Self.start(call, methodName: methodName, on: slot)
+        return RPCRawUnaryCall(response: promise.futureResult, canceller: call)
+    }
+
+    /// Starts a unary call whose response is decoded on the connection's event loop straight into
+    /// the returned future (one future per call).
+    public func unaryDecoding<Response: RPCMessage>(
+        methodID: UInt32,
+        methodName: String,
+        request: ByteBuffer,
+        options: RPCCallOptions,
+        as responseType: Response.Type
+    ) -> EventLoopFuture<Response> {
+        let slot = self.pickSlot()
+        let started = NIODeadline.now()
+        let call = RPCDecodingClientCall<Response>(
+            eventLoop: slot.eventLoop,
+            methodID: methodID,
+            methodName: methodName,
+            request: request,
+            deadline: options.effectiveDeadline(now: started),
+            started: started
+        )
+        Self.start(call, methodName: methodName, on: slot)
+        return call.typedPromise.futureResult
+    }
+
+    /// A caller already on the connection's loop (a pipelined chain of calls) sends at once, and
+    /// the connection handler completes the call straight from its read.
+    private static func start(_ call: RPCUnaryClientCall, methodName: String, on slot: RPCConnectionSlot) {
+        if slot.eventLoop.inEventLoop {
+            slot.start(call, methodName: methodName)
+        } else {
+            slot.eventLoop.execute { slot.start(call, methodName: methodName) }
         }
-        let send: @Sendable () -> Void = {
-            if let deadline {
-                slot.deadlines.add(deadline: deadline, isPending: { !once.isCompleted }) {
-                    call.abort(RPCError(.deadlineExceeded, "deadline exceeded"))
-                }
-            }
-            slot.withConnection { result in
-                guard !call.aborted else { return }
-                switch result {
-                case .failure(let error):
-                    once.complete(.failure(error))
-                case .success(let connection):
-                    guard let timeoutMillis = RPCCallOptions.timeoutMillis(until: deadline) else {
-                        call.abort(RPCError(.deadlineExceeded, "deadline exceeded before the call was sent"))
-                        return
-                    }
-                    if let id = connection.startUnary(methodID: methodID, body: request, timeoutMillis: timeoutMillis, once: once) {
-                        call.markSent(on: connection, correlationID: id)
-                    }
-                }
-            }
-        }
-        // A caller already on the connection's loop (a pipelined chain of calls) sends at once.
-        if loop.inEventLoop { send() } else { loop.execute(send) }
-        return RPCRawUnaryCall(response: once.futureResult) { reason in call.abort(reason) }
     }
 
     public func serverStream(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawResponseStream {

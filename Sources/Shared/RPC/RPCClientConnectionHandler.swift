@@ -5,18 +5,20 @@ import NIOCore
 /// routes response, stream and error frames back to the waiting calls.
 ///
 /// Loop-bound: every method runs on the channel's event loop. Many calls may be outstanding at
-/// once (pipelining); frames written outside a read are flushed once per loop tick.
+/// once (pipelining); frames written outside a read are flushed once per loop tick. Frames are
+/// split from the byte stream right here with ``RPCFrameDecoder`` (no separate decoding handler:
+/// passing each frame down the pipeline boxed it into an existential per frame).
 final class RPCClientConnectionHandler: ChannelInboundHandler {
-    typealias InboundIn = RPCFrame
+    typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     private enum Pending {
-        case unary(RPCPromiseOnce<ByteBuffer>)
+        case unary(RPCUnaryClientCall)
         case stream(RPCStreamReceiver)
 
         func fail(_ error: RPCError) {
             switch self {
-            case .unary(let once): once.complete(.failure(error))
+            case .unary(let call): call.fail(error)
             case .stream(let receiver): receiver.finish(error)
             }
         }
@@ -28,18 +30,23 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     private var keepAliveTimer: Scheduled<Void>?
     private var readSinceKeepAlive = false
     private var pingOutstanding = false
-    private var pending: [UInt64: Pending] = [:]
-    private var nextCorrelationID: UInt64 = 1
+    /// Calls awaiting an answer, by correlation id (ids are allocated by the table).
+    private var pending = RPCCorrelationTable<Pending>()
     private var context: ChannelHandlerContext?
     private var countedAsOpen = false
     private var outbound = RPCOutboundFrames()
+    private let frames: NIOSingleStepByteToMessageProcessor<RPCFrameDecoder>
+    /// Set once the server broke the protocol; later bytes are ignored while the channel closes.
+    private var rejected = false
 
     /// `keepAliveInterval`: when nothing was read for this long, send a ping; when the next
     /// interval passes without any frame (pong or otherwise), close the connection as dead.
-    init(logger: Logger, metrics: RPCMetrics, keepAliveInterval: TimeAmount? = nil) {
+    /// `maxFrameBytes`: the largest frame body accepted from the server.
+    init(logger: Logger, metrics: RPCMetrics, keepAliveInterval: TimeAmount? = nil, maxFrameBytes: Int = RPCFrame.defaultMaxFrameBytes) {
         self.logger = logger
         self.metrics = metrics
         self.keepAliveInterval = keepAliveInterval
+        self.frames = NIOSingleStepByteToMessageProcessor(RPCFrameDecoder(maxFrameBytes: maxFrameBytes))
     }
 
     /// Whether calls can be sent (the channel may report active before `channelActive` ran).
@@ -64,16 +71,16 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        self.finishDecoding()
         if self.countedAsOpen {
             self.metrics.connectionClosed()
         }
         self.countedAsOpen = false
         self.keepAliveTimer?.cancel()
         self.keepAliveTimer = nil
-        let pending = self.pending
-        self.pending = [:]
+        let pending = self.pending.removeAll()
         let error = RPCError(.unavailable, "connection to \(context.remoteAddress.map { "\($0)" } ?? "server") closed")
-        for (_, call) in pending {
+        for call in pending {
             call.fail(error)
         }
         context.fireChannelInactive()
@@ -91,15 +98,17 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
 
     // MARK: - Starting calls
 
-    /// Sends a unary request; `once` is completed with the answer. Returns the correlation id.
-    func startUnary(methodID: UInt32, body: ByteBuffer, timeoutMillis: UInt32, once: RPCPromiseOnce<ByteBuffer>) -> UInt64? {
+    /// Sends a unary request; `call` is completed with the answer (straight from `channelRead`).
+    /// Returns the correlation id.
+    @discardableResult
+    func startUnary(_ call: RPCUnaryClientCall, timeoutMillis: UInt32) -> UInt64? {
         guard self.isActive else {
-            once.complete(.failure(RPCError(.unavailable, "connection is closed")))
+            call.fail(RPCError(.unavailable, "connection is closed"))
             return nil
         }
-        let id = self.allocateID()
-        self.pending[id] = .unary(once)
-        self.write(RPCFrame(kind: .request, methodID: methodID, correlationID: id, timeoutMillis: timeoutMillis, body: body))
+        let id = self.pending.insert(.unary(call))
+        call.markSent(on: self, correlationID: id)
+        self.write(RPCFrame(kind: .request, methodID: call.methodID, correlationID: id, timeoutMillis: timeoutMillis, body: call.request))
         return id
     }
 
@@ -109,8 +118,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
             receiver.finish(RPCError(.unavailable, "connection is closed"))
             return nil
         }
-        let id = self.allocateID()
-        self.pending[id] = .stream(receiver)
+        let id = self.pending.insert(.stream(receiver))
         self.write(RPCFrame(kind: .request, methodID: methodID, correlationID: id, timeoutMillis: timeoutMillis, body: body))
         self.write(.windowUpdate(correlationID: id, credit: UInt32(clamping: receiver.window)))
         return id
@@ -129,22 +137,42 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
         self.write(.windowUpdate(correlationID: id, credit: UInt32(clamping: credit)))
     }
 
-    private func allocateID() -> UInt64 {
-        defer { self.nextCorrelationID &+= 1 }
-        return self.nextCorrelationID
-    }
-
     // MARK: - Reading
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let frame = self.unwrapInboundIn(data)
+        guard !self.rejected else { return }
         self.outbound.beginReading()
         self.readSinceKeepAlive = true
+        do {
+            try self.frames.process(buffer: self.unwrapInboundIn(data)) { frame in
+                if !self.rejected {
+                    self.handle(frame, context: context)
+                }
+            }
+        } catch {
+            self.rejected = true
+            self.errorCaught(context: context, error: error)
+        }
+    }
+
+    /// A frame cut short by the end of the stream is reported like any malformed frame.
+    private func finishDecoding() {
+        guard !self.rejected else { return }
+        do {
+            try self.frames.finishProcessing(seenEOF: true) { _ in }
+        } catch {
+            self.rejected = true
+            self.metrics.frameRejected()
+            self.logger.debug("RPC connection to server ended inside a frame", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func handle(_ frame: RPCFrame, context: ChannelHandlerContext) {
         let id = frame.correlationID
         switch frame.kind {
         case .response:
-            if case .unary(let once)? = self.pending.removeValue(forKey: id) {
-                once.complete(.success(frame.body))
+            if case .unary(let call)? = self.pending.removeValue(forKey: id) {
+                call.succeed(frame.body)
             }
         case .streamItem:
             if case .stream(let receiver)? = self.pending[id] {
@@ -181,6 +209,7 @@ final class RPCClientConnectionHandler: ChannelInboundHandler {
     }
 
     private func protocolViolation(_ error: RPCFrameError, context: ChannelHandlerContext) {
+        self.rejected = true
         self.metrics.frameRejected()
         self.logger.warning("closing RPC connection after protocol violation by server", metadata: ["error": "\(error)"])
         context.close(promise: nil)

@@ -12,7 +12,7 @@ final class RPCConnectionSlot: @unchecked Sendable {
 
     let eventLoop: any EventLoop
     /// Deadlines of unary calls sent through this slot (one timer for all of them).
-    let deadlines: RPCDeadlineQueue
+    let deadlines: RPCDeadlineQueue<RPCUnaryClientCall>
     private let configuration: RPCClientConfiguration
     private let logger: Logger
     private let metrics: RPCMetrics
@@ -24,14 +24,72 @@ final class RPCConnectionSlot: @unchecked Sendable {
     private var nextAttempt = NIODeadline.uptimeNanoseconds(0)
     private var endpointIndex: Int
     private var closed = false
+    /// Per-method metrics, looked up once per method on this loop (no lock per call).
+    private var methodMetrics: [UInt32: RPCMetrics.Method] = [:]
+    private var lastMethod: (UInt32, RPCMetrics.Method)?
+    private var sampler = RPCLatencySampler()
 
     init(eventLoop: any EventLoop, configuration: RPCClientConfiguration, index: Int, logger: Logger, metrics: RPCMetrics) {
         self.eventLoop = eventLoop
-        self.deadlines = RPCDeadlineQueue(eventLoop: eventLoop)
+        self.deadlines = RPCDeadlineQueue(
+            eventLoop: eventLoop,
+            isPending: { $0.isPending },
+            expire: { $0.abort(RPCError(.deadlineExceeded, "deadline exceeded")) }
+        )
         self.configuration = configuration
         self.endpointIndex = index
         self.logger = logger
         self.metrics = metrics
+    }
+
+    /// Starts a unary call (on the loop): arms its deadline and sends it at once when the
+    /// connection is up, or once it is (re)connected. No closure or future per call on the
+    /// connected path.
+    func start(_ call: RPCUnaryClientCall, methodName: String) {
+        self.eventLoop.preconditionInEventLoop()
+        call.metrics = self.metrics(methodID: call.methodID, name: methodName)
+        call.timed = self.sampler.next()
+        if let deadline = call.deadline {
+            self.deadlines.add(deadline: deadline, key: call)
+        }
+        if !self.closed, let handler = self.handler, let channel = self.channel, channel.isActive {
+            // Sent right after it started: the start time stands in for "now" (one clock read).
+            Self.send(call, on: handler, now: call.started)
+            return
+        }
+        self.withConnection { result in
+            guard call.isPending else { return }
+            switch result {
+            case .failure(let error):
+                call.fail(error)
+            case .success(let connection):
+                Self.send(call, on: connection, now: .now())
+            }
+        }
+    }
+
+    private static func send(_ call: RPCUnaryClientCall, on connection: RPCClientConnectionHandler, now: NIODeadline) {
+        guard let timeoutMillis = RPCCallOptions.timeoutMillis(until: call.deadline, now: now) else {
+            call.abort(RPCError(.deadlineExceeded, "deadline exceeded before the call was sent"))
+            return
+        }
+        connection.startUnary(call, timeoutMillis: timeoutMillis)
+    }
+
+    private func metrics(methodID: UInt32, name: String) -> RPCMetrics.Method {
+        // Calls in a row usually go to the same method: no hashing for those.
+        if let (id, metrics) = self.lastMethod, id == methodID, metrics.name == name {
+            return metrics
+        }
+        let metrics: RPCMetrics.Method
+        if let cached = self.methodMetrics[methodID], cached.name == name {
+            metrics = cached
+        } else {
+            metrics = self.metrics.method(name)
+            self.methodMetrics[methodID] = metrics
+        }
+        self.lastMethod = (methodID, metrics)
+        return metrics
     }
 
     /// Calls `body` with a live connection, connecting first if needed (on the loop).
@@ -82,11 +140,11 @@ final class RPCConnectionSlot: @unchecked Sendable {
                             serverHostname: configuration.tlsServerHostname ?? endpoint.host
                         ))
                     }
-                    try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
                     try sync.addHandler(RPCClientConnectionHandler(
                         logger: logger,
                         metrics: metrics,
-                        keepAliveInterval: configuration.keepAliveInterval
+                        keepAliveInterval: configuration.keepAliveInterval,
+                        maxFrameBytes: configuration.maxFrameBytes
                     ))
                 }
             }

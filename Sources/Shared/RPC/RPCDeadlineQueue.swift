@@ -3,29 +3,36 @@ import NIOCore
 
 /// Expires calls whose deadline passed using one timer per connection (or client slot) instead
 /// of one scheduled task per call: scheduling and cancelling a NIO task for every call cost more
-/// than the rest of a small call. Entries are kept sorted by deadline (calls with the usual equal
-/// timeouts arrive in deadline order, so adding is an append); finished calls are dropped lazily
-/// from the front. Deadlines are on the event loop's clock. Confined to its event loop.
-final class RPCDeadlineQueue {
+/// than the rest of a small call. Entries are a deadline and a `Key` naming the call; the two
+/// callbacks are given once, so adding a call allocates nothing (beyond the deque's amortised
+/// growth). Entries are kept sorted by deadline (calls with the usual equal timeouts arrive in
+/// deadline order, so adding is an append); finished calls are dropped lazily from the front.
+/// Deadlines are on the event loop's clock. Confined to its event loop.
+final class RPCDeadlineQueue<Key> {
     private struct Entry {
         let deadline: NIODeadline
-        let isPending: () -> Bool
-        let expire: () -> Void
+        let key: Key
     }
 
     private let eventLoop: any EventLoop
+    private let isPending: (Key) -> Bool
+    private let expire: (Key) -> Void
     private var entries: Deque<Entry> = []
     private var timer: Scheduled<Void>?
     private var armedFor: NIODeadline?
 
-    init(eventLoop: any EventLoop) {
+    /// `isPending(key)` tells whether the call is still waiting; `expire(key)` is called for a
+    /// pending call whose deadline passed.
+    init(eventLoop: any EventLoop, isPending: @escaping (Key) -> Bool, expire: @escaping (Key) -> Void) {
         self.eventLoop = eventLoop
+        self.isPending = isPending
+        self.expire = expire
     }
 
-    /// Calls `expire` at `deadline` unless `isPending` says the call finished first.
-    func add(deadline: NIODeadline, isPending: @escaping () -> Bool, expire: @escaping () -> Void) {
+    /// Expires the call `key` at `deadline` unless it finished first.
+    func add(deadline: NIODeadline, key: Key) {
         self.eventLoop.preconditionInEventLoop()
-        let entry = Entry(deadline: deadline, isPending: isPending, expire: expire)
+        let entry = Entry(deadline: deadline, key: key)
         if let last = self.entries.last, last.deadline > deadline {
             self.entries.insert(entry, at: self.entries.partitionPoint { $0.deadline > deadline })
         } else {
@@ -35,7 +42,7 @@ final class RPCDeadlineQueue {
         self.arm()
     }
 
-    /// Expires every pending call now (the connection is going away) and stops the timer.
+    /// Forgets every entry (the connection is going away) and stops the timer.
     func cancelAll() {
         self.timer?.cancel()
         self.timer = nil
@@ -47,7 +54,7 @@ final class RPCDeadlineQueue {
     var count: Int { self.entries.count }
 
     private func dropFinished() {
-        while let first = self.entries.first, !first.isPending() {
+        while let first = self.entries.first, !self.isPending(first.key) {
             self.entries.removeFirst()
         }
     }
@@ -68,7 +75,7 @@ final class RPCDeadlineQueue {
         let now = self.eventLoop.now
         while let first = self.entries.first, first.deadline <= now {
             self.entries.removeFirst()
-            if first.isPending() { first.expire() }
+            if self.isPending(first.key) { self.expire(first.key) }
         }
         self.dropFinished()
         self.arm()

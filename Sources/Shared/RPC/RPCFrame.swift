@@ -56,16 +56,40 @@ public struct RPCFrame: Sendable, Equatable {
     /// Appends the header and body to `buffer`.
     public func encode(into buffer: inout ByteBuffer) {
         buffer.reserveCapacity(minimumWritableBytes: Self.headerSize + self.body.readableBytes)
-        buffer.writeInteger(Self.magic)
-        buffer.writeInteger(Self.version)
-        buffer.writeInteger(self.kind.rawValue)
-        buffer.writeInteger(self.flags)
-        buffer.writeInteger(self.methodID)
-        buffer.writeInteger(self.correlationID)
-        buffer.writeInteger(self.timeoutMillis)
-        buffer.writeInteger(UInt32(truncatingIfNeeded: self.body.readableBytes))
-        var body = self.body
-        buffer.writeBuffer(&body)
+        Self.writeHeader(
+            into: &buffer,
+            kind: self.kind,
+            flags: self.flags,
+            methodID: self.methodID,
+            correlationID: self.correlationID,
+            timeoutMillis: self.timeoutMillis,
+            bodyLength: UInt32(truncatingIfNeeded: self.body.readableBytes)
+        )
+        buffer.writeImmutableBuffer(self.body)
+    }
+
+    /// Appends a 26-byte header with one write into the buffer's memory (writing field by field
+    /// cost a bounds and exclusivity check per field).
+    static func writeHeader(
+        into buffer: inout ByteBuffer,
+        kind: RPCFrameKind,
+        flags: UInt16 = 0,
+        methodID: UInt32,
+        correlationID: UInt64,
+        timeoutMillis: UInt32 = 0,
+        bodyLength: UInt32
+    ) {
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: Self.headerSize) { raw in
+            raw.storeBytes(of: Self.magic.bigEndian, toByteOffset: 0, as: UInt16.self)
+            raw.storeBytes(of: Self.version, toByteOffset: 2, as: UInt8.self)
+            raw.storeBytes(of: kind.rawValue, toByteOffset: 3, as: UInt8.self)
+            raw.storeBytes(of: flags.bigEndian, toByteOffset: 4, as: UInt16.self)
+            raw.storeBytes(of: methodID.bigEndian, toByteOffset: 6, as: UInt32.self)
+            raw.storeBytes(of: correlationID.bigEndian, toByteOffset: 10, as: UInt64.self)
+            raw.storeBytes(of: timeoutMillis.bigEndian, toByteOffset: 18, as: UInt32.self)
+            raw.storeBytes(of: bodyLength.bigEndian, toByteOffset: 22, as: UInt32.self)
+            return Self.headerSize
+        }
     }
 }
 

@@ -32,43 +32,38 @@ public struct RPCFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     private func decodeFrame(buffer: inout ByteBuffer) throws(RPCFrameError) -> RPCFrame? {
         let start = buffer.readerIndex
-        // Validate the prefix as soon as the bytes exist, so garbage fails fast.
+        // The usual case, a whole header at hand: read it in one go.
+        if let (magic, version, kindByte, flags, methodID, correlationID, timeoutMillis, bodyLength) = buffer.getMultipleIntegers(
+            at: start,
+            as: (UInt16, UInt8, UInt8, UInt16, UInt32, UInt64, UInt32, UInt32).self
+        ) {
+            guard magic == RPCFrame.magic else { throw .badMagic(magic) }
+            guard version == RPCFrame.version else { throw .unsupportedVersion(version) }
+            guard let kind = RPCFrameKind(rawValue: kindByte) else { throw .unknownKind(kindByte) }
+            guard UInt64(bodyLength) <= UInt64(self.maxFrameBytes) else {
+                throw .frameTooLarge(declared: bodyLength, limit: self.maxFrameBytes)
+            }
+            let total = RPCFrame.headerSize + Int(bodyLength)
+            guard buffer.readableBytes >= total, let body = buffer.getSlice(at: start + RPCFrame.headerSize, length: Int(bodyLength)) else {
+                return nil
+            }
+            buffer.moveReaderIndex(forwardBy: total)
+            return RPCFrame(
+                kind: kind,
+                flags: flags,
+                methodID: methodID,
+                correlationID: correlationID,
+                timeoutMillis: timeoutMillis,
+                body: body
+            )
+        }
+        // Fewer than 26 bytes: validate what is there, so garbage fails fast.
         if let magic = buffer.getInteger(at: start, as: UInt16.self), magic != RPCFrame.magic {
             throw .badMagic(magic)
         }
         if let version = buffer.getInteger(at: start + 2, as: UInt8.self), version != RPCFrame.version {
             throw .unsupportedVersion(version)
         }
-        guard buffer.readableBytes >= RPCFrame.headerSize,
-              let kindByte = buffer.getInteger(at: start + 3, as: UInt8.self),
-              let flags = buffer.getInteger(at: start + 4, as: UInt16.self),
-              let methodID = buffer.getInteger(at: start + 6, as: UInt32.self),
-              let correlationID = buffer.getInteger(at: start + 10, as: UInt64.self),
-              let timeoutMillis = buffer.getInteger(at: start + 18, as: UInt32.self),
-              let bodyLength = buffer.getInteger(at: start + 22, as: UInt32.self)
-        else {
-            return nil
-        }
-        guard let kind = RPCFrameKind(rawValue: kindByte) else {
-            throw .unknownKind(kindByte)
-        }
-        guard UInt64(bodyLength) <= UInt64(self.maxFrameBytes) else {
-            throw .frameTooLarge(declared: bodyLength, limit: self.maxFrameBytes)
-        }
-        let total = RPCFrame.headerSize + Int(bodyLength)
-        guard buffer.readableBytes >= total,
-              let body = buffer.getSlice(at: start + RPCFrame.headerSize, length: Int(bodyLength))
-        else {
-            return nil
-        }
-        buffer.moveReaderIndex(forwardBy: total)
-        return RPCFrame(
-            kind: kind,
-            flags: flags,
-            methodID: methodID,
-            correlationID: correlationID,
-            timeoutMillis: timeoutMillis,
-            body: body
-        )
+        return nil
     }
 }

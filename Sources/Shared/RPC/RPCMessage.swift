@@ -18,14 +18,15 @@ extension RPCMessage {
         return buffer
     }
 
-    /// Decodes a value from `body`, mapping decoding failures to `invalidArgument`.
+    /// Decodes a value from `body`, mapping decoding failures to `invalidArgument`. `what` names
+    /// the value in the error message; it is only built when decoding fails.
     @inlinable
-    static func decode(rpcBody body: ByteBuffer, what: String) throws(RPCError) -> Self {
+    static func decode(rpcBody body: ByteBuffer, what: @autoclosure () -> String) throws(RPCError) -> Self {
         var body = body
         do {
             return try Self(rpcBody: &body)
         } catch {
-            throw RPCError(.invalidArgument, "cannot decode \(what): \(error)")
+            throw RPCError(.invalidArgument, "cannot decode \(what()): \(error)")
         }
     }
 }

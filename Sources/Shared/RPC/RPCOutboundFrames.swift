@@ -26,6 +26,10 @@ struct RPCOutboundFrames {
     /// (and call ``scheduledFlushRan()`` when it runs).
     mutating func append(_ frame: RPCFrame) -> Bool {
         frame.encode(into: &self.buffer)
+        return self.queued()
+    }
+
+    private mutating func queued() -> Bool {
         if self.reading {
             self.needsFlush = true
             return false
@@ -33,6 +37,30 @@ struct RPCOutboundFrames {
         guard !self.flushScheduled else { return false }
         self.flushScheduled = true
         return true
+    }
+
+    /// Queues a frame whose body `encodeBody` writes straight into the outbound buffer (no body
+    /// buffer per frame). If `encodeBody` throws, nothing is queued and the error is rethrown.
+    /// Returns what ``append(_:)`` returns.
+    mutating func append(
+        kind: RPCFrameKind,
+        methodID: UInt32,
+        correlationID: UInt64,
+        encodeBody: (inout ByteBuffer) throws -> Void
+    ) rethrows -> Bool {
+        let start = self.buffer.writerIndex
+        self.buffer.reserveCapacity(minimumWritableBytes: RPCFrame.headerSize + 64)
+        // Body length 0 for now, patched below.
+        RPCFrame.writeHeader(into: &self.buffer, kind: kind, methodID: methodID, correlationID: correlationID, bodyLength: 0)
+        do {
+            try encodeBody(&self.buffer)
+        } catch {
+            self.buffer.moveWriterIndex(to: start)
+            throw error
+        }
+        let bodyLength = self.buffer.writerIndex - start - RPCFrame.headerSize
+        self.buffer.setInteger(UInt32(truncatingIfNeeded: bodyLength), at: start + RPCFrame.headerSize - 4)
+        return self.queued()
     }
 
     /// The scheduled flush is running.

@@ -5,16 +5,20 @@ import NIOCore
 /// Build it once at start-up by registering every service's handlers, then hand it to the
 /// transport. Dispatch is bytes-in/bytes-out, so the socket server and the in-process transport
 /// share it. The core handlers are future-based and run on the call's event loop (no `Task` per
-/// call); the `…Async` variants wrap an `async` function for convenience.
+/// call); the `…Sync` variant is for handlers that answer at once (no future per call at all);
+/// the `…Async` variants wrap an `async` function for convenience.
 public struct RPCRouter: Sendable {
     /// One registered method, in untyped form.
     enum Handler: Sendable {
         case unary(name: String, @Sendable (ByteBuffer, RPCCallContext) -> EventLoopFuture<ByteBuffer>)
+        /// Decodes the request, answers at once and encodes the response into the given buffer
+        /// (the transport's outbound buffer); throws to answer with an error.
+        case unarySync(name: String, @Sendable (ByteBuffer, RPCCallContext, inout ByteBuffer) throws -> Void)
         case stream(name: String, @Sendable (ByteBuffer, RPCCallContext, RPCStreamSink) -> EventLoopFuture<Void>)
 
         var name: String {
             switch self {
-            case .unary(let name, _), .stream(let name, _): name
+            case .unary(let name, _), .unarySync(let name, _), .stream(let name, _): name
             }
         }
     }
@@ -50,6 +54,25 @@ public struct RPCRouter: Sendable {
                 return context.eventLoop.makeFailedFuture(error)
             }
             return handler(request, context).map { $0.encodedBody() }
+        })
+    }
+
+    /// Registers a synchronous unary handler: it runs on the connection's event loop as soon as
+    /// the request is decoded, and its return value (or thrown error) is the answer. No promise,
+    /// future or call-tracking entry is created per call, and the response is encoded straight
+    /// into the connection's outbound buffer. Only for handlers that answer at once without
+    /// blocking (e.g. reading in-memory state); anything that waits must use ``register(_:handler:)``.
+    /// Thrown errors that are not ``RPCError`` are sent as `internal`. The call ends before
+    /// anything could cancel it, so on the socket server `context.cancellation` is a shared token
+    /// that is never cancelled (its `onCancel` callbacks never run).
+    public mutating func registerSync<Request, Response>(
+        _ method: RPCMethod<Request, Response>,
+        handler: @escaping @Sendable (Request, RPCCallContext) throws -> Response
+    ) {
+        let name = method.name
+        self.add(method.id, .unarySync(name: name) { body, context, out in
+            let request = try Request.decode(rpcBody: body, what: "\(name) request")
+            try handler(request, context).encode(into: &out)
         })
     }
 

@@ -101,8 +101,12 @@ public final class RPCServer: Service, Sendable {
                     if let tls = configuration.tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
-                    try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: configuration.maxFrameBytes)))
-                    try sync.addHandler(RPCServerConnectionHandler(router: router, logger: logger, metrics: metrics))
+                    try sync.addHandler(RPCServerConnectionHandler(
+                        router: router,
+                        logger: logger,
+                        metrics: metrics,
+                        maxFrameBytes: configuration.maxFrameBytes
+                    ))
                 }.flatMap {
                     self.track(channel)
                 }

@@ -11,6 +11,17 @@ public protocol RPCTransport: Sendable {
 
     /// Starts an untyped server-streaming call.
     func serverStream(methodID: UInt32, methodName: String, request: ByteBuffer, options: RPCCallOptions) -> RPCRawResponseStream
+
+    /// Starts a unary call whose response is decoded into `Response`; the future fails with
+    /// ``RPCError``. Transports that can decode as the response arrives complete the returned
+    /// future directly (one future per call); the default maps ``unary(methodID:methodName:request:options:)``.
+    func unaryDecoding<Response: RPCMessage>(
+        methodID: UInt32,
+        methodName: String,
+        request: ByteBuffer,
+        options: RPCCallOptions,
+        as responseType: Response.Type
+    ) -> EventLoopFuture<Response>
 }
 
 extension RPCTransport {
@@ -38,9 +49,19 @@ extension RPCTransport {
         _ request: Request,
         options: RPCCallOptions = RPCCallOptions()
     ) -> EventLoopFuture<Response> {
-        let call = self.unary(methodID: method.id, methodName: method.name, request: request.encodedBody(), options: options)
-        let name = method.name
-        return call.response.flatMapThrowing { body in try Self.decodeResponse(body, name) }
+        self.unaryDecoding(methodID: method.id, methodName: method.name, request: request.encodedBody(), options: options, as: Response.self)
+    }
+
+    /// The default: the raw call's future, mapped through the decoder.
+    public func unaryDecoding<Response: RPCMessage>(
+        methodID: UInt32,
+        methodName: String,
+        request: ByteBuffer,
+        options: RPCCallOptions,
+        as responseType: Response.Type
+    ) -> EventLoopFuture<Response> {
+        let call = self.unary(methodID: methodID, methodName: methodName, request: request, options: options)
+        return call.response.flatMapThrowing { body in try Self.decodeResponse(body, methodName) }
     }
 
     /// Calls a server-streaming method; iterate the result to receive items.

@@ -2,8 +2,16 @@ import DequeModule
 import NIOCore
 import NIOPosix
 
-/// The `--baseline` comparison: a raw NIO echo server and a client sending fixed-size frames of
-/// the same size as the RPC request, with the same pipelining depth — no RPC layer at all.
+/// The `--baseline` comparison: a raw NIO echo server (no framing, no dispatch) and a client that
+/// does the same per-call work the RPC load generator's calls get, minus the RPC layer.
+///
+/// The client sends frames of exactly the RPC request's size and layout, each with its own
+/// correlation id, keeps the same number in flight, and counts a call only once its complete
+/// echoed frame has arrived (the frame's declared length is read from its header, split frames
+/// are reassembled) and its correlation id matched the oldest outstanding request; its latency
+/// is recorded per call in the same histogram, and the next call is issued from that
+/// completion. Frames written during a read batch go out as one buffer and one flush at the end
+/// of the batch, as the RPC client does.
 enum BenchRPCBaseline {
     /// Echoes every byte back; flushes once per read batch.
     final class EchoHandler: ChannelInboundHandler {
@@ -19,46 +27,78 @@ enum BenchRPCBaseline {
         }
     }
 
-    /// Keeps `depth` frames in flight; matches echoes to sends in FIFO order.
+    /// A mismatch between an echoed frame and the request it should answer.
+    struct EchoMismatch: Error, CustomStringConvertible {
+        let expected: UInt64?
+        let received: UInt64
+
+        var description: String { "echoed frame \(self.received) does not match the oldest request \(self.expected.map { "\($0)" } ?? "(none)")" }
+    }
+
+    /// Keeps `depth` frames in flight; matches each echoed frame to its request by correlation id.
     final class ClientHandler: ChannelInboundHandler {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
+
+        /// Offsets in the RPC frame header (see `RPCFrame`).
+        static let correlationIDOffset = 10
+        static let bodyLengthOffset = 22
+        static let headerSize = 26
 
         private let frame: ByteBuffer
         private let depth: Int
         private let recorder: BenchLatencyRecorder
         private let done: EventLoopPromise<Void>
-        private var sent = Deque<NIODeadline>()
-        private var partialBytes = 0
+        private var sent = Deque<(id: UInt64, start: NIODeadline)>()
+        private var nextID: UInt64 = 1
+        private var inbound: ByteBuffer?
+        private var outbound: ByteBuffer
+        private var failed = false
 
         init(frame: ByteBuffer, depth: Int, recorder: BenchLatencyRecorder, done: EventLoopPromise<Void>) {
             self.frame = frame
             self.depth = depth
             self.recorder = recorder
             self.done = done
+            self.outbound = ByteBuffer()
         }
 
         func channelActive(context: ChannelHandlerContext) {
             for _ in 0..<self.depth where self.recorder.shouldIssue() {
-                self.send(context)
+                self.send()
             }
-            context.flush()
+            self.flush(context)
             self.finishIfIdle()
         }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            self.partialBytes += self.unwrapInboundIn(data).readableBytes
-            while self.partialBytes >= self.frame.readableBytes, let start = self.sent.popFirst() {
-                self.partialBytes -= self.frame.readableBytes
-                self.recorder.recordSuccess(since: start)
-                if self.recorder.shouldIssue() {
-                    self.send(context)
+            var bytes = self.unwrapInboundIn(data)
+            if var partial = self.inbound {
+                self.inbound = nil
+                partial.writeBuffer(&bytes)
+                bytes = partial
+            }
+            while let length = bytes.getInteger(at: bytes.readerIndex + Self.bodyLengthOffset, as: UInt32.self),
+                  bytes.readableBytes >= Self.headerSize + Int(length),
+                  let id = bytes.getInteger(at: bytes.readerIndex + Self.correlationIDOffset, as: UInt64.self)
+            {
+                bytes.moveReaderIndex(forwardBy: Self.headerSize + Int(length))
+                guard let request = self.sent.popFirst(), request.id == id else {
+                    self.fail(EchoMismatch(expected: self.sent.first?.id, received: id), context: context)
+                    return
                 }
+                self.recorder.recordSuccess(since: request.start)
+                if self.recorder.shouldIssue() {
+                    self.send()
+                }
+            }
+            if bytes.readableBytes > 0 {
+                self.inbound = bytes
             }
         }
 
         func channelReadComplete(context: ChannelHandlerContext) {
-            context.flush()
+            self.flush(context)
             self.finishIfIdle()
         }
 
@@ -67,17 +107,35 @@ enum BenchRPCBaseline {
         }
 
         func errorCaught(context: ChannelHandlerContext, error: any Error) {
+            self.fail(error, context: context)
+        }
+
+        private func fail(_ error: any Error, context: ChannelHandlerContext) {
+            self.failed = true
+            self.recorder.recordFailure()
             self.done.fail(error)
             context.close(promise: nil)
         }
 
-        private func send(_ context: ChannelHandlerContext) {
-            self.sent.append(.now())
-            context.write(self.wrapOutboundOut(self.frame), promise: nil)
+        /// Appends one request frame with a fresh correlation id to the outbound buffer.
+        private func send() {
+            let id = self.nextID
+            self.nextID &+= 1
+            let start = self.outbound.writerIndex
+            self.outbound.writeImmutableBuffer(self.frame)
+            self.outbound.setInteger(id, at: start + Self.correlationIDOffset)
+            self.sent.append((id, .now()))
+        }
+
+        private func flush(_ context: ChannelHandlerContext) {
+            guard self.outbound.readableBytes > 0 else { return }
+            let frames = self.outbound
+            self.outbound = context.channel.allocator.buffer(capacity: max(256, frames.readableBytes))
+            context.writeAndFlush(self.wrapOutboundOut(frames), promise: nil)
         }
 
         private func finishIfIdle() {
-            if self.sent.isEmpty {
+            if self.sent.isEmpty && !self.failed {
                 self.done.succeed()
             }
         }
@@ -88,6 +146,7 @@ enum BenchRPCBaseline {
         try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(EchoHandler())
@@ -126,11 +185,19 @@ enum BenchRPCBaseline {
                 .get()
             channels.append(channel)
         }
+        var firstError: (any Error)?
         for future in finished {
-            try await future.get()
+            do {
+                try await future.get()
+            } catch {
+                firstError = firstError ?? error
+            }
         }
         for channel in channels {
             try? await channel.close()
+        }
+        if let firstError {
+            throw firstError
         }
     }
 }

@@ -13,15 +13,15 @@ struct RPCDeadlineQueueTests {
 
     @Test func expiresOnlyPendingCallsInDeadlineOrderWithOneTimer() {
         let loop = EmbeddedEventLoop()
-        let queue = RPCDeadlineQueue(eventLoop: loop)
         let calls = Calls()
+        let queue = RPCDeadlineQueue<Int>(eventLoop: loop, isPending: { calls.pending.contains($0) }) { id in
+            calls.pending.remove(id)
+            calls.expired.append(id)
+        }
         // Deadlines out of order: 30, 10, 20, 20 ms; call 2 finishes before its deadline.
         for (id, ms) in [(1, 30), (2, 10), (3, 20), (4, 20)] {
             calls.pending.insert(id)
-            queue.add(deadline: loop.now + .milliseconds(Int64(ms)), isPending: { calls.pending.contains(id) }) {
-                calls.pending.remove(id)
-                calls.expired.append(id)
-            }
+            queue.add(deadline: loop.now + .milliseconds(Int64(ms)), key: id)
         }
         calls.pending.remove(2)
         loop.advanceTime(by: .milliseconds(15))
@@ -35,13 +35,13 @@ struct RPCDeadlineQueueTests {
 
     @Test func finishedCallsAtTheFrontAreDroppedWithoutWaitingForTheirDeadline() {
         let loop = EmbeddedEventLoop()
-        let queue = RPCDeadlineQueue(eventLoop: loop)
         let calls = Calls()
+        let queue = RPCDeadlineQueue<Int>(eventLoop: loop, isPending: { calls.pending.contains($0) }) { id in
+            calls.expired.append(id)
+        }
         for id in 0..<1000 {
             calls.pending.insert(id)
-            queue.add(deadline: loop.now + .seconds(30), isPending: { calls.pending.contains(id) }) {
-                calls.expired.append(id)
-            }
+            queue.add(deadline: loop.now + .seconds(30), key: id)
             calls.pending.remove(id)  // answered before the next call starts
         }
         #expect(queue.count <= 1, "memory stays bounded by the calls in flight")

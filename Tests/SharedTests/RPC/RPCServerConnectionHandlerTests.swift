@@ -9,8 +9,12 @@ struct RPCServerConnectionHandlerTests {
     static func makeChannel(probe: TestProbe = TestProbe()) throws -> EmbeddedChannel {
         let channel = EmbeddedChannel()
         let sync = channel.pipeline.syncOperations
-        try sync.addHandler(ByteToMessageHandler(RPCFrameDecoder(maxFrameBytes: 1024)))
-        try sync.addHandler(RPCServerConnectionHandler(router: TestAPI.router(probe: probe), logger: testLogger, metrics: RPCMetrics(role: "test")))
+        try sync.addHandler(RPCServerConnectionHandler(
+            router: TestAPI.router(probe: probe),
+            logger: testLogger,
+            metrics: RPCMetrics(role: "test"),
+            maxFrameBytes: 1024
+        ))
         try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 1)).wait()
         return channel
     }
@@ -76,6 +80,54 @@ struct RPCServerConnectionHandlerTests {
         #expect(try Self.readFrame(channel) == nil)
         #expect(channel.isActive)
         _ = try? channel.finish()
+    }
+
+    @Test("synchronous handlers answer within the read batch, in order, with errors in place")
+    func synchronousAnswersInOneBatch() throws {
+        let channel = try Self.makeChannel()
+        var batch = ByteBuffer()
+        for (id, value) in [(1, 5), (2, 1), (3, 7), (4, 2)] as [(UInt64, UInt64)] {
+            var body = ByteBuffer()
+            TestNumber(value).encode(into: &body)
+            RPCFrame(kind: .request, methodID: TestAPI.increment.id, correlationID: id, body: body).encode(into: &batch)
+        }
+        try channel.writeInbound(batch)
+        // All four answers went out in one write at the end of the read batch, without running
+        // the event loop (no future or scheduled task per call).
+        var written = try #require(try channel.readOutbound(as: ByteBuffer.self))
+        #expect(try channel.readOutbound(as: ByteBuffer.self) == nil, "one write for the whole batch")
+        var decoder = RPCFrameDecoder()
+        var answers: [RPCFrame] = []
+        while let frame = try decoder.decode(buffer: &written) {
+            answers.append(frame)
+        }
+        #expect(answers.map(\.correlationID) == [1, 2, 3, 4])
+        #expect(answers.map(\.kind) == [.response, .error, .response, .error])
+        var first = answers[0].body
+        #expect(try TestNumber(rpcBody: &first) == TestNumber(6))
+        var third = answers[2].body
+        #expect(try TestNumber(rpcBody: &third) == TestNumber(8))
+        var rejected = answers[1].body
+        #expect(try RPCError(rpcBody: &rejected).code == .failedPrecondition)
+        var plain = answers[3].body
+        #expect(try RPCError(rpcBody: &plain).code == .internal)
+        #expect(channel.isActive)
+        _ = try? channel.finish()
+    }
+
+    @Test("a request reusing the id of a call still in flight closes the connection, synchronous or not")
+    func correlationIDReuse() throws {
+        let channel = try Self.makeChannel()
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: TestAPI.never.id, correlationID: 9)))
+        var body = ByteBuffer()
+        TestNumber(5).encode(into: &body)
+        // A synchronous call on another id is fine and does not disturb the tracked one.
+        try channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: TestAPI.increment.id, correlationID: 10, body: body)))
+        #expect(try Self.readFrame(channel)?.correlationID == 10)
+        #expect(channel.isActive)
+        _ = try? channel.writeInbound(Self.bytes(RPCFrame(kind: .request, methodID: TestAPI.increment.id, correlationID: 9, body: body)))
+        channel.embeddedEventLoop.run()
+        #expect(!channel.isActive)
     }
 
     @Test("a cancel frame cancels the handler and suppresses its answer")

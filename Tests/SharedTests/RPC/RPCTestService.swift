@@ -49,6 +49,13 @@ enum TestAPI {
     static let notLeader = RPCMethod<RPCEmpty, RPCEmpty>(id: 0xFFFF_0004, name: "test.notLeader")
     /// Doubles the number in an `async` handler.
     static let double = RPCMethod<TestNumber, TestNumber>(id: 0xFFFF_0005, name: "test.double")
+    /// A synchronous handler: answers the number plus one, or — for the number 0 — the
+    /// milliseconds left until the call's deadline (0 without one); fails for the numbers
+    /// 1 (`failedPrecondition`) and 2 (a non-RPC error, sent as `internal`).
+    static let increment = RPCMethod<TestNumber, TestNumber>(id: 0xFFFF_0006, name: "test.increment")
+
+    /// Not an ``RPCError``: reaches callers as `internal`.
+    struct PlainError: Error {}
 
     static func router(probe: TestProbe) -> RPCRouter {
         var router = RPCRouter()
@@ -95,6 +102,16 @@ enum TestAPI {
         }
         router.registerAsync(double) { request, _ in
             TestNumber(request.value * 2)
+        }
+        router.registerSync(increment) { request, context in
+            switch request.value {
+            case 0:
+                let left = context.deadline.map { ($0 - context.eventLoop.now).nanoseconds / 1_000_000 } ?? 0
+                return TestNumber(UInt64(max(0, left)))
+            case 1: throw RPCError(.failedPrecondition, "one is not allowed")
+            case 2: throw PlainError()
+            default: return TestNumber(request.value + 1)
+            }
         }
         return router
     }

@@ -23,6 +23,47 @@ struct RPCTransportBehaviourTests {
         }
     }
 
+    @Test("synchronous handlers answer, see the deadline, and fail with typed errors", arguments: TransportKind.allCases)
+    func synchronousHandlers(kind: TransportKind) async throws {
+        try await RPCTestHarness.with(kind) { harness in
+            #expect(try await harness.transport.call(TestAPI.increment, TestNumber(41)) == TestNumber(42))
+            let left = try await harness.transport.call(TestAPI.increment, TestNumber(0), options: .timeout(.seconds(60)))
+            #expect(left.value > 50_000 && left.value <= 60_000, "the handler sees the caller's deadline")
+            #expect(try await harness.transport.call(TestAPI.increment, TestNumber(0)) == TestNumber(0), "no deadline")
+            let rejected = await expectRPCError { try await harness.transport.call(TestAPI.increment, TestNumber(1)) }
+            #expect(rejected?.code == .failedPrecondition)
+            #expect(rejected?.message == "one is not allowed")
+            let plain = await expectRPCError { try await harness.transport.call(TestAPI.increment, TestNumber(2)) }
+            #expect(plain?.code == .internal)
+            // A request the handler cannot decode is rejected before it runs.
+            let garbled = RPCMethod<RPCEmpty, TestNumber>(id: TestAPI.increment.id, name: TestAPI.increment.name)
+            let invalid = await expectRPCError { try await harness.transport.call(garbled, RPCEmpty()) }
+            #expect(invalid?.code == .invalidArgument)
+            // A response the caller cannot decode fails its typed future with `internal`.
+            let mistyped = RPCMethod<TestNumber, NodeStatus>(id: TestAPI.increment.id, name: TestAPI.increment.name)
+            let malformed = await expectRPCError { try await harness.transport.callFuture(mistyped, TestNumber(41)).get() }
+            #expect(malformed?.code == .internal)
+            #expect(try await harness.transport.callFuture(TestAPI.increment, TestNumber(9)).get() == TestNumber(10))
+            // Pipelined with a call that never answers: every synchronous answer still arrives.
+            let stuck = harness.transport.unary(
+                methodID: TestAPI.never.id,
+                methodName: TestAPI.never.name,
+                request: RPCEmpty().encodedBody(),
+                options: RPCCallOptions()
+            )
+            let answers = try await withThrowingTaskGroup(of: UInt64.self) { group in
+                for value in 10..<110 as Range<UInt64> {
+                    group.addTask { try await harness.transport.call(TestAPI.increment, TestNumber(value)).value - value }
+                }
+                return try await group.reduce(into: [UInt64]()) { $0.append($1) }
+            }
+            #expect(answers == Array(repeating: 1, count: 100))
+            stuck.cancel()
+            let cancelled = await expectRPCError { try await stuck.response.get() }
+            #expect(cancelled?.code == .cancelled)
+        }
+    }
+
     @Test("application errors arrive typed, with detail", arguments: TransportKind.allCases)
     func applicationErrors(kind: TransportKind) async throws {
         try await RPCTestHarness.with(kind) { harness in
