@@ -14,7 +14,9 @@ read -r -a concurrencies <<<"${concurrencies[*]}"
 value_size=64
 keys=10000
 bin=.build-release/release/tributary
-swift build -c release --product tributary --scratch-path .build-release >/dev/null
+if ! build_log=$(swift build -c release --product tributary --scratch-path .build-release 2>&1); then
+    echo "$build_log" >&2; exit 1
+fi
 
 if ! command -v etcd >/dev/null; then
     if [ "$(id -u)" = 0 ]; then apt-get install -y etcd-server etcd-client >/dev/null
