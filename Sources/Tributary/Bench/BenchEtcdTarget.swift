@@ -63,8 +63,14 @@ final class BenchEtcdTarget: BenchMetaRunner {
     /// Whether the member at `endpoint` reports itself as the leader.
     private static func isLeader(_ endpoint: RPCEndpoint, group: any EventLoopGroup) async throws -> Bool {
         let connection = try await BenchHTTPConnection.connect(host: endpoint.host, port: endpoint.port, group: group)
-        defer { Task { await connection.close() } }
-        let response = try await connection.post("/v3/maintenance/status", json: "{}").get()
+        let response: BenchHTTPConnection.Response
+        do {
+            response = try await connection.post("/v3/maintenance/status", json: "{}").get()
+        } catch {
+            await connection.close()
+            throw error
+        }
+        await connection.close()
         guard response.status == .ok,
               let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any],
               let header = object["header"] as? [String: Any],
