@@ -5,7 +5,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/tributary
 
-.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt sim clean
+.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt bench-meta sim clean
 
 ## build: compile everything (debug), tests included
 build:
@@ -37,7 +37,7 @@ check-warnings:
 		echo "error: compiler warnings in our code (see above)"; exit 1; fi
 
 ## bench: every benchmark; results are written into BENCHMARKS.md by hand from the output
-bench: bench-rpc bench-mqtt
+bench: bench-rpc bench-mqtt bench-meta
 
 ## bench-rpc: binary RPC calls/s and latency vs a raw NIO echo baseline (release build)
 bench-rpc:
@@ -53,6 +53,11 @@ sim:
 ## its MQTT listener exists: BENCH_TRIBUTARY_MQTT=host:port)
 bench-mqtt:
 	bash bench/mqtt.sh
+
+## bench-meta: linearizable KV writes/s and latency, three Tributary meta voters vs three etcd
+## members on loopback, fsync on (release build; installs Debian's etcd-server when missing)
+bench-meta:
+	bash bench/meta.sh
 
 clean:
 	rm -rf .build

@@ -19,10 +19,14 @@ import Shared
 /// | 0x0002000C | `meta.addMember`      | ``MetaAddMemberRequest``    | ``RPCEmpty``             |
 /// | 0x0002000D | `meta.removeMember`   | ``MetaIDRequest``           | ``RPCEmpty``             |
 /// | 0x0002000E | `meta.transferLeader` | ``MetaIDRequest``           | ``RPCEmpty``             |
+/// | 0x0002000F | `meta.forwardWrite`   | ``MetaForwardWriteRequest`` | ``MetaWriteResponse``    |
 ///
-/// Errors: writes, lease calls and membership calls on a follower fail with
-/// `RPCError(.notLeader)` whose detail is the leader's address as UTF-8 (`host:port`), or
-/// `unavailable` while no leader is known; ``MetaClient`` follows both. Rejected commands map to
+/// Key-value writes (`put`, `delete`, `cas`) sent to a follower are forwarded to the leader it
+/// knows (`meta.forwardWrite`, used between members) and answered with the leader's result.
+/// Errors: lease calls and membership calls on a follower — and writes a follower cannot
+/// forward (the forward reached a stale leader) — fail with `RPCError(.notLeader)` whose detail
+/// is the leader's address as UTF-8 (`host:port`), or `unavailable` while no leader is known;
+/// ``MetaClient`` follows both. Rejected commands map to
 /// `invalidArgument` (bad key/value), `notFound` (lease) or `alreadyExists` (lease); a watch
 /// from a compacted revision fails with `failedPrecondition` whose detail is the oldest
 /// retained revision as a varint.
@@ -58,6 +62,9 @@ public enum MetaAPI {
     public static let removeMember = RPCMethod<MetaIDRequest, RPCEmpty>(id: serviceID << 16 | 13, name: "meta.removeMember")
     /// Hands leadership to a voter.
     public static let transferLeader = RPCMethod<MetaIDRequest, RPCEmpty>(id: serviceID << 16 | 14, name: "meta.transferLeader")
+    /// A key-value write a follower forwards to the leader (proposed only by a leader; never
+    /// forwarded again).
+    public static let forwardWrite = RPCMethod<MetaForwardWriteRequest, MetaWriteResponse>(id: serviceID << 16 | 15, name: "meta.forwardWrite")
 
     /// Longest address string accepted.
     static let maxAddressBytes = 1024

@@ -18,6 +18,9 @@ extension MetaNode {
         router.register(MetaAPI.cas) { request, context in
             self.write(request.command, context)
         }
+        router.register(MetaAPI.forwardWrite) { request, context in
+            self.eventLoop.flatSubmit { self.proposeWrite(request.command) }.hop(to: context.eventLoop)
+        }
         router.register(MetaAPI.get) { request, context in
             self.read(serializable: request.serializable, context) {
                 MetaGetResponse(revision: self.store.revision, keyValue: self.store.get(request.key))
@@ -75,23 +78,53 @@ extension MetaNode {
         }
     }
 
+    /// A client's key-value write: proposed on the leader, forwarded to the leader by a
+    /// follower that knows one.
     private func write(_ command: MetaCommand, _ context: RPCCallContext) -> EventLoopFuture<MetaWriteResponse> {
-        eventLoop.flatSubmit {
-            self.propose(command).flatMapThrowing { result in
-                guard let result else { throw RPCError(.internal, "the write produced no result") }
-                if case .rejected(let error) = result { throw Self.rpcError(error) }
-                return MetaWriteResponse(result: result)
+        onNodeLoop(context) {
+            if self.raft.role != .leader, let forwarded = self.forwardToLeader(command, deadline: context.deadline) {
+                return forwarded
             }
-        }.hop(to: context.eventLoop)
+            return self.proposeWrite(command)
+        }
+    }
+
+    /// Runs `body` on the node's loop and answers on the call's loop; without any hop when the
+    /// call arrived on the node's loop.
+    private func onNodeLoop<Response: Sendable>(
+        _ context: RPCCallContext, _ body: @escaping @Sendable () -> EventLoopFuture<Response>
+    ) -> EventLoopFuture<Response> {
+        if eventLoop.inEventLoop && context.eventLoop.inEventLoop { return body().hop(to: context.eventLoop) }
+        return eventLoop.flatSubmit(body).hop(to: context.eventLoop)
+    }
+
+    /// Proposes a write here (fails `notLeader`/`unavailable` unless this node leads).
+    private func proposeWrite(_ command: MetaCommand) -> EventLoopFuture<MetaWriteResponse> {
+        propose(command).flatMapThrowing { result in
+            guard let result else { throw RPCError(.internal, "the write produced no result") }
+            if case .rejected(let error) = result { throw Self.rpcError(error) }
+            return MetaWriteResponse(result: result)
+        }
+    }
+
+    /// Sends `command` to the leader this follower knows, or `nil` when none is known (or
+    /// reachable by address). The leader's answer (or error) is the caller's.
+    private func forwardToLeader(_ command: MetaCommand, deadline: NIODeadline?) -> EventLoopFuture<MetaWriteResponse>? {
+        let leader = raft.leaderID
+        guard leader != 0, leader != configuration.id, MetaForwardWriteRequest.isForwardable(command),
+              let transport = transport(to: leader)
+        else { return nil }
+        let options = deadline.map { RPCCallOptions(deadline: $0) } ?? .timeout(.seconds(5))
+        return transport.callFuture(MetaAPI.forwardWrite, MetaForwardWriteRequest(command: command), options: options)
     }
 
     private func read<Response: Sendable>(
         serializable: Bool, _ context: RPCCallContext, _ body: @escaping @Sendable () -> Response
     ) -> EventLoopFuture<Response> {
-        eventLoop.flatSubmit {
+        onNodeLoop(context) {
             if serializable { return self.eventLoop.makeSucceededFuture(body()) }
             return self.readBarrier().map { body() }
-        }.hop(to: context.eventLoop)
+        }
     }
 
     /// This node's view of the cluster.

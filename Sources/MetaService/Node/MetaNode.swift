@@ -15,9 +15,10 @@ import Shared
 /// and the core advanced. Every `snapshotInterval` applied entries the store is snapshotted and
 /// the log compacted.
 ///
-/// Followers refuse writes with `RPCError(.notLeader)` carrying the leader's address (no
-/// forwarding); ``MetaClient`` follows the redirect. Linearizable reads use ReadIndex and are
-/// served by any member (followers forward the read-index request to the leader).
+/// Followers forward key-value writes to the leader they know (`meta.forwardWrite`); other
+/// writes (leases, membership) they refuse with `RPCError(.notLeader)` carrying the leader's
+/// address, which ``MetaClient`` follows. Linearizable reads use ReadIndex and are served by any
+/// member (followers forward the read-index request to the leader).
 public final class MetaNode: @unchecked Sendable {
     /// Node settings.
     public struct Configuration: Sendable {
@@ -293,7 +294,8 @@ public final class MetaNode: @unchecked Sendable {
         return configuration.peers[id] ?? ""
     }
 
-    private func transport(to id: RaftNodeID) -> (any RPCTransport)? {
+    /// The transport to member `id` (made on first use, remade when its address changes).
+    func transport(to id: RaftNodeID) -> (any RPCTransport)? {
         let address = self.address(of: id)
         guard !address.isEmpty else { return nil }
         if let known = transports[id], known.address == address { return known.transport }
@@ -305,7 +307,9 @@ public final class MetaNode: @unchecked Sendable {
     // MARK: The Ready loop
 
     func drive() {
-        guard !persisting, !stopped, let ready = raft.ready() else { return }
+        guard !stopped else { return }
+        applyCommitted()
+        guard !persisting, let ready = raft.ready() else { return }
         persisting = true
         let storage = self.storage
         let started = NIODeadline.now()
@@ -367,6 +371,20 @@ public final class MetaNode: @unchecked Sendable {
             }
             _ = transport.callFuture(MetaAPI.raftStep, RaftStepRequest(messages: batch), options: .timeout(.seconds(5)))
         }
+    }
+
+    /// Applies the committed entries already durable here at once, also while a ready is being
+    /// persisted: a leader answers its clients when a quorum has acknowledged, not after its own
+    /// next fsync (see ``RaftNode/takeCommittedEntries()``).
+    private func applyCommitted() {
+        let entries = raft.takeCommittedEntries()
+        guard !entries.isEmpty else { return }
+        for entry in entries where entry.index > appliedIndex {
+            apply(entry)
+        }
+        releaseReads()
+        appliedGauge.record(appliedIndex)
+        for watcher in watchers.values { pump(watcher) }
     }
 
     private func installSnapshot(_ snapshot: RaftSnapshot) {

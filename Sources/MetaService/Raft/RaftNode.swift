@@ -21,7 +21,8 @@ public enum RaftRole: Sendable, Equatable {
 /// 1. Make durable, in this order: `r.snapshot` (replacing the whole stored log), `r.entries`
 ///    (discarding stored entries at or after the first one's index), `r.hardState`
 ///    (``RaftStorage/persist(_:)`` does all three). **All of it must be fsynced before any of
-///    `r.messages` is sent**: votes, terms and acknowledged entries are promises.
+///    `r.messages` is sent**: votes, terms and acknowledged entries are promises. (The commit
+///    index alone is no promise: a ready that changes nothing else needs no fsync.)
 /// 2. Send `r.messages` (any order; the network may drop, delay, duplicate or reorder them).
 /// 3. Install `r.snapshot` into the state machine, then apply `r.committedEntries` in order
 ///    (`normal` entries; `noop` and `confChange` entries carry no application data; the
@@ -30,6 +31,13 @@ public enum RaftRole: Sendable, Equatable {
 ///    machine once it has applied index `i`.
 /// 5. Call ``advance(_:)`` with `r`. Until then ``ready()`` returns `nil`; inputs may still be
 ///    fed meanwhile (their output goes into the next ready).
+///
+/// Early application: at any time — also while a ready is being persisted —
+/// ``takeCommittedEntries()`` hands out the committed entries that are already durable here and
+/// not yet handed out, in order (none while an outstanding ready still carries committed entries
+/// of its own, so that order is kept). The driver applies them at once; entries handed out this
+/// way never appear in a later ready's `committedEntries`. A leader thus answers its clients as
+/// soon as a quorum acknowledges, without waiting for its own next fsync.
 ///
 /// A crash may lose any ready not yet made durable; restart with
 /// ``init(id:storage:options:seed:)`` from the durable storage, and rebuild the state machine
@@ -87,6 +95,9 @@ public struct RaftNode: Sendable {
     var lastReadyHardState: RaftHardState
     var readyOutstanding = false
     var broadcastPending = false
+    /// The highest index handed to the driver for application (by a ready or
+    /// ``takeCommittedEntries()``); at least ``RaftLog/applied``.
+    var applying: UInt64
 
     /// Creates a node from its durable state (empty storage for a node joining a cluster,
     /// ``MemoryRaftStorage/init(bootstrap:)``-style storage for founders, or whatever survived
@@ -104,6 +115,7 @@ public struct RaftNode: Sendable {
         self.leadTransferee = 0
         self.random = RaftRandom(seed: seed ^ (id &* 0x9E37_79B9_7F4A_7C15))
         self.lastReadyHardState = state
+        self.applying = log.applied
         resetElectionTimeout()
     }
 
@@ -152,7 +164,7 @@ public struct RaftNode: Sendable {
         guard !readyOutstanding else { return false }
         return broadcastPending || !outbox.isEmpty || !readStates.isEmpty || hardState != lastReadyHardState
             || log.snapshotPending || log.lastIndex > log.stableIndex
-            || log.committed > max(log.applied, log.snapshot.index)
+            || log.committed > max(applying, log.snapshot.index)
     }
 
     /// The next batch of work for the driver, or `nil` if there is none or the previous batch
@@ -168,18 +180,34 @@ public struct RaftNode: Sendable {
         if state != lastReadyHardState { ready.hardState = state }
         if log.snapshotPending { ready.snapshot = log.snapshot }
         ready.entries = log.unstableEntries
-        let applyFrom = max(log.applied, log.snapshot.index) + 1
+        let applyFrom = max(applying, log.snapshot.index) + 1
         if log.committed >= applyFrom {
             ready.committedEntries = log.slice(applyFrom, log.committed)
         }
         ready.messages = outbox
         ready.readStates = readStates
         if ready == RaftReady() { return nil }
+        if let last = ready.committedEntries.last { applying = max(applying, last.index) }
         outbox = []
         readStates = []
         lastReadyHardState = state
         readyOutstanding = true
         return ready
+    }
+
+    /// The committed entries that are durable on this node and not yet handed out (by a ready or
+    /// an earlier call), in index order, for the driver to apply now; they count as applied. Empty
+    /// while the outstanding ready carries committed entries not yet acknowledged (they come
+    /// first) or a snapshot awaits installation. Callable while a ready is outstanding.
+    public mutating func takeCommittedEntries() -> [RaftEntry] {
+        guard !log.snapshotPending, applying == log.applied else { return [] }
+        let from = max(applying, log.snapshot.index) + 1
+        let to = min(log.committed, log.stableIndex)
+        guard to >= from else { return [] }
+        let entries = log.slice(from, to)
+        applying = to
+        log.applied = max(log.applied, to)
+        return entries
     }
 
     /// Acknowledges that `ready` was handled per the driver contract: its snapshot, entries
@@ -191,6 +219,7 @@ public struct RaftNode: Sendable {
                 log.snapshotPending = false
             }
             log.applied = max(log.applied, snapshot.index)
+            applying = max(applying, snapshot.index)
         }
         if let last = ready.entries.last {
             log.stable(to: last.index, term: last.term)

@@ -13,8 +13,9 @@ public enum RaftStorageError: Error, Sendable, Equatable {
 /// A ``RaftNode`` reads it once, when it is created (``RaftLog/init(storage:)``); afterwards the
 /// driver writes every ``RaftReady`` into it (``persist(_:)``) and compacts it after taking a
 /// snapshot (``compact(to:)``). A write-ahead-log implementation must make `persist` durable
-/// (fsync) before returning; the in-memory implementation is the deterministic simulation's
-/// model of a disk.
+/// (fsync) before returning — except that a ready whose only change is a higher commit index
+/// may skip the fsync; the in-memory implementation is the deterministic simulation's model of
+/// a disk.
 ///
 /// Index invariants: `firstIndex == snapshot.index + 1`; entries `firstIndex...lastIndex` are
 /// all present; `lastIndex == snapshot.index` when the log holds no entries.

@@ -3,9 +3,11 @@ import NIOCore
 import Shared
 
 /// The production ``RaftStorage``: the write-ahead log and snapshot files on disk, mirrored in
-/// memory (a ``MemoryRaftStorage``) for reads. Every ``persist(_:)`` is durable (one fdatasync
-/// for the whole ready: group commit) before it returns; the mirror changes only after the disk
-/// write succeeded, so a failed write never leaves the node believing something it cannot prove.
+/// memory (a ``MemoryRaftStorage``) for reads. Every ``persist(_:)`` carrying entries, a
+/// snapshot or a new term or vote is durable (one fdatasync for the whole ready: group commit)
+/// before it returns; a ready that only advances the commit index is written without an fsync
+/// (a commit index promises nothing). The mirror changes only after the disk write succeeded, so
+/// a failed write never leaves the node believing something it cannot prove.
 ///
 /// Layout under its directory: `wal/wal-<seq>.log` and `snap/snapshot-<index>-<term>.snap`.
 /// Blocking: the Raft driver calls it from its storage thread, never from an event loop.
@@ -91,9 +93,14 @@ public struct DiskRaftStorage: RaftStorage {
             records.append(.hardState(term: state.term, vote: state.vote, commit: state.commit))
         }
         guard !records.isEmpty else { return }
+        // A ready that only moves the commit index needs no fsync (as in etcd): a commit index
+        // is no promise to anyone, and one lost in an OS crash is learned again from the leader.
+        // It is still written to the file (it survives the process).
+        let mustSync = ready.snapshot != nil || !ready.entries.isEmpty
+            || ready.hardState.map { $0.term != mirror.hardState.term || $0.vote != mirror.hardState.vote } ?? false
         try durable { () throws(MetaStorageError) in
             try wal.append(records)
-            try wal.sync()
+            if mustSync { try wal.sync() } else { try wal.write() }
         }
         try mirror.persist(ready)
     }

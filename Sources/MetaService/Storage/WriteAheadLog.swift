@@ -196,6 +196,13 @@ public final class WriteAheadLog {
         }
     }
 
+    /// Writes buffered records to the file without waiting for durability (they survive the
+    /// process, not an OS crash, until the next ``sync()``).
+    public func write() throws(MetaStorageError) {
+        if let failure { throw .failed(reason: failure) }
+        try flushPending()
+    }
+
     private func flushPending() throws(MetaStorageError) {
         guard pending.readableBytes > 0 else { return }
         do {

@@ -30,21 +30,35 @@ struct MetaNodeTests {
         #expect(value(read) == "1")
         #expect(read.revision >= 1)
 
-        // Followers refuse writes themselves, naming the leader's address.
+        // A follower forwards a key-value write to the leader and returns the leader's answer.
         let direct = cluster.network.transport(cluster.peers[follower] ?? "")
-        await #expect(throws: RPCError.self) {
-            _ = try await direct.call(MetaAPI.put, MetaPutRequest(key: "x", value: []))
-        }
+        let forwarded = try await direct.call(MetaAPI.put, MetaPutRequest(key: "config/b", value: Array("2".utf8)))
+        guard case .written(2, nil) = forwarded.result else { Issue.record("unexpected \(forwarded.result)"); return }
+        let deleted = try await direct.call(MetaAPI.delete, MetaDeleteRequest(key: "config/b", prefix: false))
+        #expect(deleted.result == .deleted(revision: 3, count: 1))
+        let leaderRead = try await cluster.network.transport(cluster.peers[leader] ?? "").call(MetaAPI.get, MetaGetRequest(key: "config/a", serializable: true))
+        #expect(value(leaderRead) == "1")
+        #expect(leaderRead.revision == 3)
+
+        // Other writes (leases, membership) are refused by a follower, naming the leader's address.
         do {
-            _ = try await direct.call(MetaAPI.put, MetaPutRequest(key: "x", value: []))
+            _ = try await direct.call(MetaAPI.leaseGrant, MetaLeaseGrantRequest(id: 0, ttlMillis: 5_000))
+            Issue.record("a follower granted a lease")
         } catch let error as RPCError {
             #expect(error.code == .notLeader)
             #expect(error.detail.map { String(buffer: $0) } == cluster.peers[leader])
         }
+        // A forward that reaches a node that is not the leader is not forwarded again.
+        do {
+            _ = try await direct.call(MetaAPI.forwardWrite, MetaForwardWriteRequest(command: .put(key: "x", value: [], lease: 0)))
+            Issue.record("a follower proposed a forwarded write")
+        } catch let error as RPCError {
+            #expect(error.code == .notLeader)
+        }
 
         // Every replica applies the write.
         for id in cluster.peers.keys {
-            #expect(await eventually { (try? await cluster.status(id).revision) == 1 }, "node \(id) did not apply")
+            #expect(await eventually { (try? await cluster.status(id).revision) == 3 }, "node \(id) did not apply")
         }
         let status = try await cluster.status(leader)
         #expect(status.members.count == 3)

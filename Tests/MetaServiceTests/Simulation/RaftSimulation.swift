@@ -137,6 +137,11 @@ final class RaftSimulation {
     // MARK: - Driver (the model of the IO layer)
 
     func drive(_ i: Int) {
+        if rng.chance(options.earlyApplyRate) {
+            for entry in nodes[i].raft?.takeCommittedEntries() ?? [] {
+                apply(entry, at: i)
+            }
+        }
         for _ in 0..<3 {
             if nodes[i].pending != nil {
                 guard nodes[i].persistAt <= now else { return }

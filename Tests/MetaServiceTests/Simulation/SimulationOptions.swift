@@ -17,6 +17,9 @@ struct SimulationOptions {
     var maxDelay = 4
     /// Driver delay before a ready is made durable: 0...maxPersistDelay steps.
     var maxPersistDelay = 2
+    /// Per-drive probability that the driver applies the durable committed entries at once
+    /// (``RaftNode/takeCommittedEntries()``), also while a ready is being persisted.
+    var earlyApplyRate = 0.5
     /// Per-step probabilities of faults and administrative actions.
     var crashRate = 0.004
     var partitionRate = 0.008
