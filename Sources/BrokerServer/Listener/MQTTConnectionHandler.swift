@@ -124,7 +124,6 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     // MARK: CONNECT
 
     private func receiveConnect(_ connect: MQTTConnect) {
-        connectTimer?.cancel()
         guard let ref, let context else {
             // Over the connection limit: 5.0 gets CONNACK 0x97 (quota exceeded), 3.x is closed.
             if connect.protocolVersion == .v5 {
@@ -187,6 +186,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func start(_ connect: MQTTConnect, stored: MQTTStoredSession?, routed: [Int64]) {
+        connectTimer?.cancel()
+        connectTimer = nil
         session = MQTTSession(configuration: broker.configuration.session, connectionNumber: ref?.id ?? 0, storedState: stored?.state)
         phase = .active
         resuming = !connect.cleanStart && stored != nil
