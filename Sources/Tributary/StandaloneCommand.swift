@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JournalServer
 import Logging
 import ServiceLifecycle
 import MetaService
@@ -43,6 +44,16 @@ struct StandaloneCommand: AsyncParsableCommand {
             members: [RaftNodeID(config.node.id): config.rpc.listener.description], bootstrap: true,
             tickMs: 100, snapshotInterval: 10_000, logger: Logger(label: "tributary.meta")
         )
-        try await assembly.run(roles: ["meta"], register: { meta.register(into: &$0) }, services: [MetaNodeService(node: meta)])
+        // The journal role: this node's shards, served on the node's RPC (single replica).
+        let journal = try await JournalWiring.start(
+            config: config, assembly: assembly, localMeta: meta, logger: Logger(label: "tributary.journal"))
+        try await assembly.run(
+            roles: ["meta", "journal"],
+            register: { router in
+                meta.register(into: &router)
+                journal.register(into: &router)
+            },
+            services: [MetaNodeService(node: meta), journal.lifecycle]
+        )
     }
 }

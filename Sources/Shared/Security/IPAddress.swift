@@ -15,13 +15,15 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     public init?(_ text: String) {
         guard text.utf8.count <= 45 else { return nil }
         if text.contains(":") {
-            var storage = in6_addr()
+            // Plain bytes rather than `in6_addr()`: the C struct's initializer resolves to
+            // whichever module imported the header first (Glibc or NIO's CNIOLinux).
+            var storage = [UInt8](repeating: 0, count: 16)
             guard inet_pton(AF_INET6, text, &storage) == 1 else { return nil }
-            self.bytes = withUnsafeBytes(of: &storage) { Array($0) }
+            self.bytes = storage
         } else {
-            var storage = in_addr()
+            var storage = [UInt8](repeating: 0, count: 4)
             guard inet_pton(AF_INET, text, &storage) == 1 else { return nil }
-            self.bytes = withUnsafeBytes(of: &storage) { Array($0) }
+            self.bytes = storage
         }
     }
 
