@@ -17,6 +17,7 @@ final class BrokerHarness: Sendable {
         var shards = 4
         var sysInterval = 0
         var maximumConnections = 100
+        var allowAnonymous = true
     }
 
     let directory: String
@@ -46,10 +47,14 @@ final class BrokerHarness: Sendable {
         self.journal = journal
     }
 
-    static func start(shards: Int = 4, sysInterval: Int = 0, maximumConnections: Int = 100) async throws -> BrokerHarness {
+    static func start(
+        shards: Int = 4, sysInterval: Int = 0, maximumConnections: Int = 100, allowAnonymous: Bool = true
+    ) async throws -> BrokerHarness {
         let directory = NSTemporaryDirectory() + "tributary-broker-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        return try await start(directory: directory, options: Options(shards: shards, sysInterval: sysInterval, maximumConnections: maximumConnections))
+        let options = Options(
+            shards: shards, sysInterval: sysInterval, maximumConnections: maximumConnections, allowAnonymous: allowAnonymous)
+        return try await start(directory: directory, options: options)
     }
 
     private static func start(directory: String, options: Options) async throws -> BrokerHarness {
@@ -78,7 +83,7 @@ final class BrokerHarness: Sendable {
         let broker = MQTTBroker(
             configuration: MQTTBrokerConfiguration(
                 maximumConnections: options.maximumConnections, shardCount: options.shards, sysInterval: options.sysInterval,
-                tickInterval: .milliseconds(200)),
+                allowAnonymous: options.allowAnonymous, tickInterval: .milliseconds(200)),
             journal: journal, meta: metaClient, logger: logger)
         try await broker.start()
         let listener = MQTTListener(configuration: .init(host: "127.0.0.1", port: 0), broker: broker, logger: logger)

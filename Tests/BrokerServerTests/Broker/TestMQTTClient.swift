@@ -75,11 +75,14 @@ final class TestMQTTClient: Sendable {
     /// Connects and expects CONNACK; returns it.
     static func connect(
         port: Int, id: String, version: MQTTProtocolVersion = .v5, clean: Bool = true, expiry: UInt32? = nil,
-        will: MQTTWill? = nil, keepAlive: UInt16 = 60, userName: String? = nil
+        will: MQTTWill? = nil, keepAlive: UInt16 = 60, userName: String? = nil, receiveMaximum: UInt16? = nil
     ) async throws -> (TestMQTTClient, MQTTConnAck) {
         let client = try await open(port: port, version: version)
         var properties = MQTTProperties()
-        if version == .v5 { properties.sessionExpiryInterval = expiry }
+        if version == .v5 {
+            properties.sessionExpiryInterval = expiry
+            properties.receiveMaximum = receiveMaximum
+        }
         try await client.send(
             .connect(
                 MQTTConnect(
