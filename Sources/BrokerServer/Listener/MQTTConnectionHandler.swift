@@ -163,21 +163,19 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     private func authenticated(_ connect: MQTTConnect, ref: MQTTConnectionRef) {
-        guard !connect.clientIdentifier.isEmpty else {
-            // The session assigns an identifier: nothing stored to resume.
-            start(connect, stored: nil, routed: broker.state.withLockedValue { $0.routed })
-            if let assigned = clientIdentifier, phase == .active {
-                _ = broker.attach(ref, clientIdentifier: assigned)
-            }
-            return
-        }
+        // An empty identifier gets `<prefix><connection number>` from the session (if it is
+        // accepted at all); it is registered before the session subscribes, and nothing stored
+        // under it is resumed (numbers restart with the process).
+        let assigned = connect.clientIdentifier.isEmpty
+        let clientIdentifier =
+            assigned ? broker.configuration.session.assignedClientIdentifierPrefix + String(ref.id) : connect.clientIdentifier
         let bound = NIOLoopBound(self, eventLoop: ref.eventLoop)
-        broker.attach(ref, clientIdentifier: connect.clientIdentifier).whenComplete { result in
+        broker.attach(ref, clientIdentifier: clientIdentifier).whenComplete { result in
             let handler = bound.value
             guard handler.phase == .connecting else { return }
             switch result {
             case .success(let loaded):
-                handler.start(connect, stored: loaded.0, routed: loaded.1)
+                handler.start(connect, stored: assigned ? nil : loaded.0, routed: loaded.1)
             case .failure(let error):
                 handler.broker.logger.warning("mqtt session not loaded", metadata: ["client": "\(connect.clientIdentifier)", "error": "\(error)"])
                 handler.refuse(connect, reason: .serverUnavailable)

@@ -213,6 +213,19 @@ struct MQTTBrokerTests {
         await harness.stop()
     }
 
+    @Test func aClientWithoutIdentifierGetsOneAndItsMessages() async throws {
+        let harness = try await BrokerHarness.start()
+        let (anonymous, connack) = try await TestMQTTClient.connect(port: harness.port, id: "")
+        let assigned = try #require(connack.properties.assignedClientIdentifier)
+        #expect(!assigned.isEmpty)
+        _ = try await anonymous.subscribe("hello/+")
+        let (publisher, _) = try await TestMQTTClient.connect(port: harness.port, id: "pub")
+        try await publisher.publish("hello/world", "hi")
+        let publish = try await anonymous.nextPublish()
+        #expect(publish.topicName == "hello/world" && publish.payloadString == "hi")
+        await harness.stop()
+    }
+
     @Test func connectionsBeyondTheLimitGetQuotaExceeded() async throws {
         let harness = try await BrokerHarness.start(maximumConnections: 1)
         let (first, _) = try await TestMQTTClient.connect(port: harness.port, id: "first")
