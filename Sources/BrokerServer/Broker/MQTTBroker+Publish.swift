@@ -39,9 +39,9 @@ extension MQTTBroker {
             return eventLoop.makeSucceededFuture(.unspecifiedError)
         }
         let shard = MQTTShardMap.name(of: shardMap.shard(of: message.topic))
-        var appends = [journal.appendRecords(shard: shard, records: [record]).map { _ in () }]
+        var appends = [appender.append(record, to: shard, on: eventLoop).map { _ in () }]
         if message.retain {
-            let retained = journal.appendRecords(shard: MQTTShardMap.retainedShard, records: [record]).map { offset in
+            let retained = appender.append(record, to: MQTTShardMap.retainedShard, on: eventLoop).map { offset in
                 self.state.withLockedValue { $0.retained.apply(message, offset: offset) }
             }
             appends.append(retained)

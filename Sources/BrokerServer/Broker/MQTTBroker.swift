@@ -30,6 +30,7 @@ public final class MQTTBroker: Sendable {
     let authorizer: any MQTTAuthorizer
     let logger: Logger
     let shardMap: MQTTShardMap
+    let appender: MQTTAppendBatcher
     let metrics = MQTTBrokerMetrics()
     let counters = Counters()
     let startedAt = NIODeadline.now()
@@ -79,6 +80,7 @@ public final class MQTTBroker: Sendable {
     ) {
         self.configuration = configuration
         self.journal = journal
+        self.appender = MQTTAppendBatcher(journal: journal)
         self.meta = meta
         self.authenticator = authenticator ?? MQTTAnonymousAuthenticator(allowAnonymous: configuration.allowAnonymous)
         self.authorizer = authorizer

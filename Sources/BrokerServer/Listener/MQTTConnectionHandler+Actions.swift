@@ -97,11 +97,27 @@ extension MQTTConnectionHandler {
     private func publish(_ message: MQTTInboundMessage) {
         guard let context else { return }
         let persisted = broker.publish(message, userName: userName, on: context.eventLoop)
-        guard let identifier = message.packetIdentifier else { return }
+        // Back-pressure: QoS 0 has no window, so a client with too many appends outstanding is
+        // not read from until the journal catches up.
+        outstandingAppends += 1
+        if outstandingAppends >= Self.maximumOutstandingAppends { setReading(false) }
+        let identifier = message.packetIdentifier
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         persisted.hop(to: context.eventLoop).whenSuccess { code in
-            bound.value.handle(.publishPersisted(packetIdentifier: identifier, reasonCode: code))
+            let handler = bound.value
+            handler.outstandingAppends -= 1
+            if handler.outstandingAppends <= Self.maximumOutstandingAppends / 2 { handler.setReading(true) }
+            if let identifier {
+                handler.handle(.publishPersisted(packetIdentifier: identifier, reasonCode: code))
+            }
         }
+    }
+
+    /// Pauses or resumes reading from the client.
+    private func setReading(_ on: Bool) {
+        guard let context, readingPaused == on else { return }
+        readingPaused = !on
+        try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 
     /// Rewrites the actions of a SUBSCRIBE so that the filters the authorizer denied get

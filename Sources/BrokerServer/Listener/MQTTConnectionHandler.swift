@@ -34,6 +34,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     static let maximumEarlyPackets = 64
     /// How long a connection may take to send CONNECT.
     static let connectTimeout = TimeAmount.seconds(10)
+    /// Journal appends one connection may have outstanding before it is no longer read from.
+    static let maximumOutstandingAppends = 1024
 
     let broker: MQTTBroker
     var ref: MQTTConnectionRef?
@@ -51,6 +53,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var needsFlush = false
     var statistics = MQTTSession.Statistics()
     var endedSession = false
+    var outstandingAppends = 0
+    var readingPaused = false
 
     init(broker: MQTTBroker) {
         self.broker = broker
