@@ -79,6 +79,7 @@ extension MQTTBroker {
                 }
             }
             state.routed[shard] = last + 1
+            for id in byConnection.keys { state.sentThrough[id, default: [:]][shard] = last }
             return Array(byConnection.values)
         }
         for (ref, deliveries) in batches {

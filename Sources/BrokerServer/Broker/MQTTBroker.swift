@@ -53,6 +53,8 @@ public final class MQTTBroker: Sendable {
         var nextConnectionID: UInt64 = 1
         /// Per shard: the offset the tail routes next.
         var routed: [Int64] = []
+        /// Per connection id and shard: the last offset of the latest batch handed to it.
+        var sentThrough: [UInt64: [Int: Int64]] = [:]
         /// Round-robin position per shared group (group + NUL + filter).
         var sharedTurn: [String: Int] = [:]
         var retained = MQTTRetainedIndex()
@@ -182,6 +184,7 @@ public final class MQTTBroker: Sendable {
     func closeConnection(_ ref: MQTTConnectionRef, clientIdentifier: String?, completeEnded: Bool) {
         let count = state.withLockedValue { state in
             state.open[ref.id] = nil
+            state.sentThrough[ref.id] = nil
             if let clientIdentifier, state.connections[clientIdentifier] === ref {
                 state.connections[clientIdentifier] = nil
                 state.index.removeAll(clientIdentifier: clientIdentifier)
@@ -223,8 +226,11 @@ public final class MQTTBroker: Sendable {
     // MARK: Subscriptions
 
     /// Adds subscriptions of a live client; returns the shards' routing positions at that moment
-    /// (records before them were routed without these subscriptions).
-    func subscribe(clientIdentifier: String, _ requests: [MQTTSubscriptionRequest]) -> [Int64] {
+    /// (records before them were routed without these subscriptions) and, per shard, the last
+    /// offset of the latest batch already handed to `ref`.
+    func subscribe(
+        clientIdentifier: String, _ requests: [MQTTSubscriptionRequest], from ref: MQTTConnectionRef?
+    ) -> (routed: [Int64], sentThrough: [Int: Int64]) {
         state.withLockedValue { state in
             for request in requests {
                 state.index.insert(
@@ -232,7 +238,7 @@ public final class MQTTBroker: Sendable {
                         clientIdentifier: clientIdentifier, subscription: request.subscription,
                         subscriptionIdentifier: request.subscriptionIdentifier))
             }
-            return state.routed
+            return (state.routed, ref.flatMap { state.sentThrough[$0.id] } ?? [:])
         }
     }
 

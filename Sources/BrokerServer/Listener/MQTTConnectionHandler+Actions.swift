@@ -44,8 +44,12 @@ extension MQTTConnectionHandler {
             case .publish(let message):
                 publish(message)
             case .subscribe(let clientIdentifier, let requests):
-                let routed = broker.subscribe(clientIdentifier: clientIdentifier, requests)
-                if resuming { startReplays(routed: routed) }
+                let (routed, sentThrough) = broker.subscribe(clientIdentifier: clientIdentifier, requests, from: ref)
+                if resuming {
+                    startReplays(routed: routed)
+                } else {
+                    advanceCursors(to: routed, sentThrough: sentThrough)
+                }
             case .unsubscribe(let clientIdentifier, let filters):
                 broker.unsubscribe(clientIdentifier: clientIdentifier, topicFilters: filters)
             case .deliverRetained(_, let request):
@@ -78,6 +82,17 @@ extension MQTTConnectionHandler {
             result[position.shard] = min(result[position.shard], position.offset)
         }
         return result
+    }
+
+    /// New subscriptions are in the index since `routed`: a later replay must not start before
+    /// it, or it would deliver messages published before the subscription. A shard's cursor moves
+    /// up only when every batch handed to this connection has been fed (nothing still on its way
+    /// that the older cursor covers).
+    private func advanceCursors(to routed: [Int64], sentThrough: [Int: Int64]) {
+        for shard in routed.indices where shard < cursors.count && replays[shard] == nil {
+            if let sent = sentThrough[shard], cursors[shard] <= sent { continue }
+            cursors[shard] = max(cursors[shard], routed[shard])
+        }
     }
 
     /// A resumed session's subscriptions are in the index since `routed`: replay each shard

@@ -39,6 +39,29 @@ struct MQTTBrokerSessionTests {
         await harness.stop()
     }
 
+    /// A resumed session replays what was published while it was away, not what was published
+    /// before it subscribed.
+    @Test func aResumedSessionGetsNothingPublishedBeforeItSubscribed() async throws {
+        let harness = try await BrokerHarness.start()
+        let (client, _) = try await TestMQTTClient.connect(port: harness.port, id: "careful", clean: false, expiry: 300)
+        _ = try await client.subscribe("first/topic")
+        let (witness, _) = try await TestMQTTClient.connect(port: harness.port, id: "witness")
+        _ = try await witness.subscribe("second/topic")
+        let (publisher, _) = try await TestMQTTClient.connect(port: harness.port, id: "pub")
+        try await publisher.publish("second/topic", "before")
+        // Routed (the witness has it) before the client subscribes.
+        #expect(try await witness.nextPublish().payloadString == "before")
+        _ = try await client.subscribe("second/topic", identifier: 2)
+        try await client.disconnect()
+        try await harness.waitUntilStored("careful")
+        try await publisher.publish("second/topic", "after", identifier: 2)
+        let (back, connack) = try await TestMQTTClient.connect(port: harness.port, id: "careful", clean: false, expiry: 300)
+        #expect(connack.sessionPresent)
+        #expect(try await back.nextPublish().payloadString == "after")
+        try await back.expectSilence()
+        await harness.stop()
+    }
+
     @Test func aDelayedWillIsCancelledWhenTheSessionResumesInTime() async throws {
         let harness = try await BrokerHarness.start()
         let (watcher, _) = try await TestMQTTClient.connect(port: harness.port, id: "watcher")
