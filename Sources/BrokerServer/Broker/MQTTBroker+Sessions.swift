@@ -70,6 +70,12 @@ extension MQTTBroker {
             }
             state.index.removeAll(clientIdentifier: clientIdentifier)
             if stored { state.stored.insert(clientIdentifier) } else { state.stored.remove(clientIdentifier) }
+            state.ending[clientIdentifier] = ref
+        }
+        ref.ended.futureResult.whenComplete { _ in
+            self.state.withLockedValue { state in
+                if state.ending[clientIdentifier] === ref { state.ending[clientIdentifier] = nil }
+            }
         }
     }
 

@@ -60,6 +60,8 @@ public final class MQTTBroker: Sendable {
         var retained = MQTTRetainedIndex()
         /// Client identifiers with a session stored in meta.
         var stored: Set<String> = []
+        /// Connections whose session is being written to (or deleted from) meta, by client.
+        var ending: [String: MQTTConnectionRef] = [:]
         var expiryTimers: [String: Scheduled<Void>] = [:]
         var willTimers: [String: Scheduled<Void>] = [:]
         var delayedTimers: [String: Scheduled<Void>] = [:]
@@ -199,20 +201,22 @@ public final class MQTTBroker: Sendable {
     /// taken over (DISCONNECT 0x8E) and the returned future waits until its session is stored;
     /// then it yields the stored session (if any) and the shards' current routing positions.
     func attach(_ ref: MQTTConnectionRef, clientIdentifier: String) -> EventLoopFuture<(MQTTStoredSession?, [Int64])> {
-        let (old, timers) = state.withLockedValue { state -> (MQTTConnectionRef?, [Scheduled<Void>]) in
+        let (old, ending, timers) = state.withLockedValue { state -> (MQTTConnectionRef?, MQTTConnectionRef?, [Scheduled<Void>]) in
             let old = state.connections[clientIdentifier]
             state.connections[clientIdentifier] = ref
             let timers = [state.willTimers.removeValue(forKey: clientIdentifier), state.expiryTimers.removeValue(forKey: clientIdentifier)]
-            return (old === ref ? nil : old, timers.compactMap { $0 })
+            return (old === ref ? nil : old, state.ending[clientIdentifier], timers.compactMap { $0 })
         }
         for timer in timers { timer.cancel() }
-        let handedOver: EventLoopFuture<Void>
+        // Wait for a connection being taken over, and for a session still being written by a
+        // connection that already ended (a quick reconnect must not read the older copy).
+        var handovers: [EventLoopFuture<Void>] = []
         if let old {
             old.execute { $0.takeOver() }
-            handedOver = old.ended.futureResult.hop(to: ref.eventLoop)
-        } else {
-            handedOver = ref.eventLoop.makeSucceededVoidFuture()
+            handovers.append(old.ended.futureResult)
         }
+        if let ending { handovers.append(ending.ended.futureResult) }
+        let handedOver = EventLoopFuture.andAllComplete(handovers, on: ref.eventLoop)
         return handedOver.flatMap { () -> EventLoopFuture<(MQTTStoredSession?, [Int64])> in
             let promise = ref.eventLoop.makePromise(of: (MQTTStoredSession?, [Int64]).self)
             promise.completeWithTask {

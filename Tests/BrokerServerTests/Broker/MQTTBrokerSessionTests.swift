@@ -62,6 +62,24 @@ struct MQTTBrokerSessionTests {
         await harness.stop()
     }
 
+    /// Reconnecting right after DISCONNECT resumes the session even while it is still being
+    /// written to meta.
+    @Test func anImmediateReconnectResumesTheSession() async throws {
+        let harness = try await BrokerHarness.start()
+        for round in 1...5 {
+            let (client, connack) = try await TestMQTTClient.connect(port: harness.port, id: "bouncer", clean: false, expiry: 300)
+            #expect(connack.sessionPresent == (round > 1), "round \(round)")
+            if round == 1 { _ = try await client.subscribe("bounce/#") }
+            try await client.disconnect()
+        }
+        let (last, connack) = try await TestMQTTClient.connect(port: harness.port, id: "bouncer", clean: false, expiry: 300)
+        #expect(connack.sessionPresent)
+        let (publisher, _) = try await TestMQTTClient.connect(port: harness.port, id: "pub")
+        try await publisher.publish("bounce/x", "still subscribed")
+        #expect(try await last.nextPublish().payloadString == "still subscribed")
+        await harness.stop()
+    }
+
     @Test func aDelayedWillIsCancelledWhenTheSessionResumesInTime() async throws {
         let harness = try await BrokerHarness.start()
         let (watcher, _) = try await TestMQTTClient.connect(port: harness.port, id: "watcher")
