@@ -7,11 +7,13 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Shared
+import Synchronization
 
 /// Starts the journal role in a node process: the ``ShardStore`` under the node's data
-/// directory, its ``JournalService`` for the node's router, and the lifecycle service that
-/// closes it on shutdown. Other in-process roles (the broker) reach the store directly or
-/// through ``Role/localClient``, a ``JournalClient`` over an ``InProcessTransport``.
+/// directory, its ``JournalService`` for the node's router (recording shards in meta), and the
+/// lifecycle service that closes it on shutdown. Other in-process roles (the broker) reach the
+/// store directly or through ``Role/localClient``, a ``JournalClient`` over an
+/// ``InProcessTransport``.
 enum JournalWiring {
     /// Threads doing the shards' file IO and fsyncs.
     static let ioThreads = 4
@@ -22,11 +24,13 @@ enum JournalWiring {
         let store: ShardStore
         /// The thread pool the store's file IO runs on (owned by the role).
         let threadPool: NIOThreadPool
+        /// Where shards are recorded (the meta key space), if anywhere.
+        let catalog: (any ShardCatalog)?
         /// A client of this process's journal that goes through no socket.
         let localClient: JournalClient
 
         /// The RPC service over the store.
-        var service: JournalService { JournalService(store: store) }
+        var service: JournalService { JournalService(store: store, catalog: catalog) }
 
         /// Registers ``JournalAPI`` on the node's router.
         func register(into router: inout RPCRouter) {
@@ -55,8 +59,14 @@ enum JournalWiring {
     /// Opens every shard under the node's data directory (readiness component `journal` turns
     /// ready once they are open).
     ///
-    /// - Parameter localMeta: the meta node running in this process (standalone), if any.
-    static func start(config: TributaryConfig, assembly: NodeAssembly, localMeta: MetaNode?, logger: Logger) async throws -> Role {
+    /// - Parameters:
+    ///   - localMeta: the meta node running in this process (standalone): shards are recorded
+    ///     in it through an in-process ``MetaClient``.
+    ///   - remoteMeta: a client of the meta cluster (a journal-only node), used when there is no
+    ///     local meta node.
+    static func start(
+        config: TributaryConfig, assembly: NodeAssembly, localMeta: MetaNode?, remoteMeta: MetaClient? = nil, logger: Logger
+    ) async throws -> Role {
         assembly.readiness.register("journal")
         let threadPool = NIOThreadPool(numberOfThreads: ioThreads)
         threadPool.start()
@@ -71,10 +81,100 @@ enum JournalWiring {
             FileHandle.standardError.write(Data("tributary: cannot open the journal shards: \(error)\n".utf8))
             throw ExitCode(74)
         }
+        store.startRetention()
+        var metaClient = remoteMeta
+        if let localMeta {
+            var metaRouter = RPCRouter()
+            localMeta.register(into: &metaRouter)
+            let transport = InProcessTransport(router: metaRouter, logger: Logger(label: "tributary.journal.meta"))
+            metaClient = MetaClient(addresses: [config.rpc.listener.description]) { _ in transport }
+        }
+        let catalog = metaClient.map { MetaShardCatalog(client: $0, nodeID: UInt64(max(config.node.id, 0))) }
         var router = RPCRouter()
-        JournalService(store: store).register(into: &router)
+        JournalService(store: store, catalog: catalog).register(into: &router)
         let client = JournalClient(transport: InProcessTransport(router: router, logger: Logger(label: "tributary.journal.local")))
         assembly.readiness.set("journal", ready: true)
-        return Role(store: store, threadPool: threadPool, localClient: client)
+        return Role(store: store, threadPool: threadPool, catalog: catalog, localClient: client)
+    }
+}
+
+/// Records shards in the meta key space through a ``MetaClient`` (`/journal/shards/<name>`).
+struct MetaShardCatalog: ShardCatalog {
+    let client: MetaClient
+    let nodeID: UInt64
+
+    func shardCreated(_ description: ShardDescription) async throws -> ShardMetadata {
+        let key = ShardMetadata.key(shard: description.name)
+        let record = ShardMetadata(
+            replicationFactor: description.settings.replicationFactor,
+            segments: [.init(baseOffset: description.startOffset, replicas: [nodeID], leader: nodeID, epoch: 1)])
+        // Only the first create writes the record (compare-and-set on absence); later ones keep it.
+        switch try await client.compareAndSet(key, expect: .absent, value: record.encodedBytes) {
+        case .compareFailed(_, let current?):
+            return try ShardMetadata(bytes: current.value)
+        default:
+            return record
+        }
+    }
+
+    func shardDeleted(_ shard: String) async throws {
+        _ = try await client.delete(ShardMetadata.key(shard: shard))
+    }
+
+    func metadata(shard: String) async throws -> ShardMetadata? {
+        guard let value = try await client.get(ShardMetadata.key(shard: shard)).keyValue?.value else { return nil }
+        return try ShardMetadata(bytes: value)
+    }
+}
+
+/// Keeps this journal node registered in meta under `/nodes/journal/<id>` with a lease: grants
+/// it, writes the key, renews it every third of its TTL (re-registering if it was lost), and
+/// revokes it on graceful shutdown.
+struct JournalRegistrationService: Service {
+    let client: MetaClient
+    let nodeID: Int
+    let address: String
+    let ttlMillis: UInt64
+    let readiness: NodeReadiness
+    let logger: Logger
+
+    var key: String { "/nodes/journal/\(nodeID)" }
+
+    func run() async throws {
+        let lease = Mutex<UInt64>(0)
+        let ttl = Duration.milliseconds(Int64(ttlMillis))
+        await cancelWhenGracefulShutdown {
+            var lastRenewal = ContinuousClock.now
+            while !Task.isCancelled {
+                let current = lease.withLock { $0 }
+                do {
+                    if current == 0 {
+                        let granted = try await client.grantLease(ttlMillis: ttlMillis).id
+                        _ = try await client.put(key, Array(address.utf8), lease: granted)
+                        lease.withLock { $0 = granted }
+                        lastRenewal = ContinuousClock.now
+                        readiness.set("journal-registration", ready: true)
+                        logger.info("registered in meta", metadata: ["key": "\(key)", "lease": "\(granted)"])
+                    } else {
+                        _ = try await client.keepAlive(lease: current)
+                        lastRenewal = ContinuousClock.now
+                    }
+                } catch {
+                    if !Task.isCancelled {
+                        logger.warning("meta registration failed; retrying", metadata: ["error": "\(error)"])
+                        // A lease not renewed for a whole TTL is gone: register again with a new one.
+                        let expired = (error as? RPCError)?.code == .notFound || ContinuousClock.now - lastRenewal >= ttl
+                        if current != 0 && expired {
+                            lease.withLock { $0 = 0 }
+                            readiness.set("journal-registration", ready: false)
+                        }
+                    }
+                }
+                try? await Task.sleep(for: ttl / 3)
+            }
+        }
+        let last = lease.withLock { $0 }
+        if last != 0 { _ = try? await client.revokeLease(last) }
+        await client.close()
     }
 }

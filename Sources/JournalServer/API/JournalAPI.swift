@@ -226,7 +226,8 @@ public struct JournalTailRequest: RPCMessage, Hashable {
 
 /// `journal.describeShard` / `journal.createShard` response. Wire: name, settings, signed varints
 /// start and end, state byte, varint segment count + (signed varint base, varint size) each,
-/// varint corrupt count + signed varint bases.
+/// varint corrupt count + signed varint bases, then optionally the meta record (bool present +
+/// length-prefixed ``ShardMetadata`` bytes; absent in bodies that end before it).
 extension ShardDescription: RPCMessage {
     public init(rpcBody buffer: inout ByteBuffer) throws {
         let name = try buffer.readShardName()
@@ -247,9 +248,14 @@ extension ShardDescription: RPCMessage {
         let corruptCount = try buffer.readLength("corrupt segment count", limit: JournalAPI.maxSegments)
         var corrupt: [Int64] = []
         for _ in 0..<corruptCount { corrupt.append(try buffer.readSignedVarint()) }
+        var catalog: ShardMetadata?
+        if buffer.readableBytes > 0, try buffer.readBool("shard record present") {
+            var record = try buffer.readLengthPrefixedSlice("shard record", limit: 1 << 20)
+            catalog = try ShardMetadata(decoding: &record)
+        }
         self.init(
             name: name, settings: settings, startOffset: start, endOffset: end, state: state, segments: segments,
-            corruptSegments: corrupt)
+            corruptSegments: corrupt, catalog: catalog)
     }
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeLengthPrefixed(string: name)
@@ -264,6 +270,12 @@ extension ShardDescription: RPCMessage {
         }
         buffer.writeVarint(UInt64(corruptSegments.count))
         for base in corruptSegments { buffer.writeSignedVarint(base) }
+        buffer.writeBool(catalog != nil)
+        if let catalog {
+            var record = ByteBuffer()
+            catalog.encode(into: &record)
+            buffer.writeLengthPrefixed(bytes: record)
+        }
     }
 }
 

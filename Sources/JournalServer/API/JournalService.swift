@@ -10,26 +10,68 @@ import Shared
 public struct JournalService: Sendable {
     /// The store served.
     public let store: ShardStore
+    /// Where created and deleted shards are recorded (the meta key space), if anywhere.
+    public let catalog: (any ShardCatalog)?
 
     /// Creates the service.
     public init(store: ShardStore) {
+        self.init(store: store, catalog: nil)
+    }
+
+    /// Creates the service recording shards in `catalog`: a create answers once the shard is
+    /// open here and recorded there; describe adds the record when it can be read.
+    public init(store: ShardStore, catalog: (any ShardCatalog)?) {
         self.store = store
+        self.catalog = catalog
     }
 
     /// Registers every ``JournalAPI`` method on `router`.
     public func register(into router: inout RPCRouter) {
         let store = self.store
+        let catalog = self.catalog
         router.register(JournalAPI.createShard) { request, context in
-            store.create(shard: request.shard, settings: request.settings).answer(on: context)
+            let created = store.create(shard: request.shard, settings: request.settings)
+            guard let catalog else { return created.answer(on: context) }
+            return created.hop(to: context.eventLoop).flatMap { description in
+                context.eventLoop.makeFutureWithTask {
+                    var described = description
+                    do {
+                        described.catalog = try await catalog.shardCreated(description)
+                    } catch {
+                        throw RPCError(.unavailable, "shard '\(request.shard)' was created here but not recorded in meta (retry the create): \(error)")
+                    }
+                    return described
+                }
+            }.answer(on: context)
         }
         router.register(JournalAPI.deleteShard) { request, context in
-            store.delete(shard: request.shard).map { RPCEmpty() }.answer(on: context)
+            let deleted = store.delete(shard: request.shard)
+            guard let catalog else { return deleted.map { RPCEmpty() }.answer(on: context) }
+            return deleted.hop(to: context.eventLoop).flatMap {
+                context.eventLoop.makeFutureWithTask {
+                    do {
+                        try await catalog.shardDeleted(request.shard)
+                    } catch {
+                        throw RPCError(.unavailable, "shard '\(request.shard)' was deleted here but its meta record remains: \(error)")
+                    }
+                    return RPCEmpty()
+                }
+            }.answer(on: context)
         }
         router.register(JournalAPI.listShards) { _, context in
             context.eventLoop.makeSucceededFuture(JournalShardList(shards: store.list()))
         }
         router.register(JournalAPI.describeShard) { request, context in
-            store.describe(shard: request.shard).answer(on: context)
+            let described = store.describe(shard: request.shard)
+            guard let catalog else { return described.answer(on: context) }
+            return described.hop(to: context.eventLoop).flatMap { description in
+                context.eventLoop.makeFutureWithTask {
+                    var described = description
+                    // The local description stands on its own when meta cannot be read.
+                    described.catalog = try? await catalog.metadata(shard: request.shard)
+                    return described
+                }
+            }.answer(on: context)
         }
         router.register(JournalAPI.append) { request, context in
             store.append(shard: request.shard, records: request.records).map {

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import Shared
@@ -14,16 +15,19 @@ final class Shard: @unchecked Sendable {
     let log: SegmentLog
     let directory: String
     let tailReadBytes: Int
+    let metrics: ShardMetrics
     private let committed: Atomic<Int64>
     /// Loop-confined.
     private var tails: [ObjectIdentifier: ShardTailCursor] = [:]
-    /// Loop-confined: set once the shard is closed; later tails end at once with it.
-    private var closedReason: ShardStoreError?
+    /// Set once the shard is closed (deleted, or the store closed); later operations and tails
+    /// fail with it.
+    private let closedReason = Mutex<ShardStoreError?>(nil)
 
     var eventLoop: any EventLoop { log.eventLoop }
 
-    init(name: String, settings: ShardSettings, log: SegmentLog, tailReadBytes: Int) {
+    init(name: String, settings: ShardSettings, log: SegmentLog, tailReadBytes: Int, metrics: ShardMetrics) {
         self.name = name
+        self.metrics = metrics
         self.settings = settings
         self.log = log
         self.directory = log.directory
@@ -42,7 +46,7 @@ final class Shard: @unchecked Sendable {
             case .invalidBatch(let batchError): return ShardStoreError.invalidRecords("\(batchError)")
             case .offsetOutOfRange(let requested, let start, _):
                 return ShardStoreError.offsetOutOfRange(shard: name, requested: requested, start: start, end: committedEndOffset)
-            case .closed: return ShardStoreError.shardDeleted(name)
+            case .closed: return closedReason.withLock { $0 } ?? ShardStoreError.shardDeleted(name)
             default: return ShardStoreError.storage(shard: name, storage)
             }
         case let batch as RecordBatchError:
@@ -57,9 +61,11 @@ final class Shard: @unchecked Sendable {
         guard !records.isEmpty else {
             return eventLoop.makeFailedFuture(ShardStoreError.invalidRecords("no records"))
         }
+        let started = NIODeadline.now()
         return log.append(RecordBatch(sequential: records)).flatMapErrorThrowing { error in
             throw self.mapError(error)
         }.map { result in
+            self.metrics.ackLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
             self.didCommit(result, records: records)
             return result
         }
@@ -67,9 +73,11 @@ final class Shard: @unchecked Sendable {
 
     /// Appends one encoded batch; completes (on the shard's loop) once durable.
     func append(encoded: ByteBuffer) -> EventLoopFuture<AppendResult> {
-        log.append(encoded: encoded).flatMapErrorThrowing { error in
+        let started = NIODeadline.now()
+        return log.append(encoded: encoded).flatMapErrorThrowing { error in
             throw self.mapError(error)
         }.map { result in
+            self.metrics.ackLatency.recordNanoseconds((NIODeadline.now() - started).nanoseconds)
             self.didCommit(result, records: nil)
             return result
         }
@@ -79,6 +87,7 @@ final class Shard: @unchecked Sendable {
     private func didCommit(_ result: AppendResult, records: [Record]?) {
         eventLoop.preconditionInEventLoop()
         let end = result.lastOffset + 1
+        metrics.appendedRecords.increment(by: Int(result.lastOffset - result.baseOffset + 1))
         if end > committed.load(ordering: .relaxed) {
             committed.store(end, ordering: .releasing)
         }
@@ -150,7 +159,7 @@ final class Shard: @unchecked Sendable {
         let promise = eventLoop.makePromise(of: Void.self)
         let box = CursorBox()
         eventLoop.execute {
-            if let reason = self.closedReason {
+            if let reason = self.closedReason.withLock({ $0 }) {
                 promise.fail(reason)
                 return
             }
@@ -164,6 +173,7 @@ final class Shard: @unchecked Sendable {
             let cursor = ShardTailCursor(
                 shard: self, position: max(start, self.log.logStartOffset), filter: filter, handler: handler, promise: promise)
             self.tails[ObjectIdentifier(cursor)] = cursor
+            self.metrics.tails.record(self.tails.count)
             box.cursor = cursor
             cursor.pump()
         }
@@ -176,14 +186,16 @@ final class Shard: @unchecked Sendable {
     /// On the loop: forget a finished tail.
     func remove(_ cursor: ShardTailCursor) {
         tails[ObjectIdentifier(cursor)] = nil
+        metrics.tails.record(tails.count)
     }
 
     /// Ends every tail with `reason` and closes the log.
     func close(reason: ShardStoreError) -> EventLoopFuture<Void> {
-        eventLoop.flatSubmit {
-            self.closedReason = reason
+        closedReason.withLock { $0 = reason }
+        return eventLoop.flatSubmit {
             for tail in self.tails.values { tail.finish(.failure(reason)) }
             self.tails = [:]
+            self.metrics.tails.record(0)
             return self.log.close()
         }
     }

@@ -27,11 +27,14 @@ public struct ShardDescription: Sendable, Hashable {
     public var segments: [Segment]
     /// Base offsets of segments found corrupt.
     public var corruptSegments: [Int64]
+    /// The shard's record in the meta key space, when the node records shards there and it
+    /// could be read.
+    public var catalog: ShardMetadata?
 
     /// Creates a description.
     public init(
         name: String, settings: ShardSettings, startOffset: Int64, endOffset: Int64, state: ShardState,
-        segments: [Segment], corruptSegments: [Int64] = []
+        segments: [Segment], corruptSegments: [Int64] = [], catalog: ShardMetadata? = nil
     ) {
         self.name = name
         self.settings = settings
@@ -40,5 +43,6 @@ public struct ShardDescription: Sendable, Hashable {
         self.state = state
         self.segments = segments
         self.corruptSegments = corruptSegments
+        self.catalog = catalog
     }
 }

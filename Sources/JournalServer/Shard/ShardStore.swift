@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import Shared
@@ -29,6 +30,7 @@ public final class ShardStore: Sendable {
     struct State: Sendable {
         var entries: [String: Entry] = [:]
         var closed = false
+        var retentionTask: RepeatedTask?
     }
 
     /// The directory holding one subdirectory per shard (`<data>/journal/shards`).
@@ -38,12 +40,17 @@ public final class ShardStore: Sendable {
     let threadPool: NIOThreadPool
     let logger: Logger
     let tailReadBytes: Int
+    let metricsFactory: any MetricsFactory
     let state: Mutex<State>
 
     /// The bytes a tail reads from disk at a time when catching up.
     public static let defaultTailReadBytes = 1 << 20
 
-    private init(directory: String, eventLoopGroup: any EventLoopGroup, threadPool: NIOThreadPool, logger: Logger, tailReadBytes: Int) {
+    private init(
+        directory: String, eventLoopGroup: any EventLoopGroup, threadPool: NIOThreadPool, logger: Logger, tailReadBytes: Int,
+        metricsFactory: any MetricsFactory
+    ) {
+        self.metricsFactory = metricsFactory
         self.directory = directory
         self.eventLoopGroup = eventLoopGroup
         self.threadPool = threadPool
@@ -60,12 +67,13 @@ public final class ShardStore: Sendable {
         eventLoopGroup: any EventLoopGroup,
         threadPool: NIOThreadPool,
         logger: Logger,
-        tailReadBytes: Int = ShardStore.defaultTailReadBytes
+        tailReadBytes: Int = ShardStore.defaultTailReadBytes,
+        metricsFactory: any MetricsFactory = MetricsSystem.factory
     ) -> EventLoopFuture<ShardStore> {
         let root = dataDirectory + "/journal/shards"
         let store = ShardStore(
             directory: root, eventLoopGroup: eventLoopGroup, threadPool: threadPool, logger: logger,
-            tailReadBytes: max(tailReadBytes, 1))
+            tailReadBytes: max(tailReadBytes, 1), metricsFactory: metricsFactory)
         let loop = eventLoopGroup.any()
         let found = threadPool.runIfActive(eventLoop: loop) { () throws -> [(String, ShardSettings)] in
             try ShardFiles.makeDirectories(root)
@@ -98,9 +106,11 @@ public final class ShardStore: Sendable {
         shardLogger[metadataKey: "shard"] = "\(name)"
         return SegmentLog.open(
             directory: directory + "/" + name, configuration: settings.logConfiguration, threadPool: threadPool,
-            eventLoop: loop, logger: shardLogger, metrics: SegmentLogMetrics(dimensions: [("shard", name)])
+            eventLoop: loop, logger: shardLogger, metrics: SegmentLogMetrics(factory: metricsFactory, dimensions: [("shard", name)])
         ).map { log in
-            Shard(name: name, settings: settings, log: log, tailReadBytes: self.tailReadBytes)
+            Shard(
+                name: name, settings: settings, log: log, tailReadBytes: self.tailReadBytes,
+                metrics: ShardMetrics(shard: name, factory: self.metricsFactory))
         }
     }
 
@@ -287,13 +297,13 @@ public final class ShardStore: Sendable {
 
     /// Ends every tail, flushes and closes every shard; later calls fail with ``ShardStoreError/closed``.
     public func close() -> EventLoopFuture<Void> {
-        let shards = state.withLock { state -> [Shard] in
+        let retention = state.withLock { state -> RepeatedTask? in
             state.closed = true
-            return state.entries.values.compactMap { entry in
-                if case .open(let shard) = entry { return shard }
-                return nil
-            }
+            defer { state.retentionTask = nil }
+            return state.retentionTask
         }
+        retention?.cancel()
+        let shards = openShards()
         let loop = eventLoopGroup.any()
         return EventLoopFuture.andAllComplete(shards.map { $0.close(reason: .closed) }, on: loop)
     }

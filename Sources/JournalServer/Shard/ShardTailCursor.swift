@@ -1,3 +1,4 @@
+import CoreMetrics
 import NIOCore
 import Shared
 
@@ -83,6 +84,7 @@ final class ShardTailCursor: @unchecked Sendable {
             return
         }
         busy = true
+        shard.metrics.tailedRecords.increment(by: records.count)
         let loop = shard.eventLoop
         handler(ShardTailBatch(records: records, nextOffset: next)).hop(to: loop).whenComplete { result in
             self.busy = false

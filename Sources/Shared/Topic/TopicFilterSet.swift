@@ -112,11 +112,11 @@ public struct TopicFilterSet: Sendable, Hashable, CustomStringConvertible {
         nodes[current].endsHere = true
     }
 
-    /// Whether any filter in the set matches the topic name `topic`.
+    /// Whether any filter in the set matches the topic name `topic` (no allocation: levels are
+    /// looked up as substrings of `topic`).
     public func matches(_ topic: String) -> Bool {
         guard !filters.isEmpty else { return false }
-        let levels = topic.split(separator: "/", omittingEmptySubsequences: false)
-        return match(node: 0, levels: levels, index: 0, dollarTopic: topic.utf8.first == UInt8(ascii: "$"))
+        return match(node: 0, topic: topic, level: topic.startIndex, dollarTopic: topic.utf8.first == UInt8(ascii: "$"))
     }
 
     /// Whether any filter matches a topic name given as UTF-8 bytes (a record key); bytes that
@@ -127,18 +127,23 @@ public struct TopicFilterSet: Sendable, Hashable, CustomStringConvertible {
         return matches(topic)
     }
 
-    private func match(node: Int, levels: [Substring], index: Int, dollarTopic: Bool) -> Bool {
+    /// Matches the levels of `topic` from `level` (the start of the next level, or `nil` once
+    /// every level was consumed) against the trie from `node`.
+    private func match(node: Int, topic: String, level: String.Index?, dollarTopic: Bool) -> Bool {
         let current = nodes[node]
         // Wildcards in the first level never match `$` topics (MQTT 5 §4.7.2).
-        let wildcardsAllowed = !(index == 0 && dollarTopic)
+        let wildcardsAllowed = !(level == topic.startIndex && dollarTopic)
         if current.multiLevel && wildcardsAllowed { return true }
-        if index == levels.count { return current.endsHere }
-        let level = levels[index]
-        if let next = current.literal[level], match(node: next, levels: levels, index: index + 1, dollarTopic: dollarTopic) {
+        guard let level else { return current.endsHere }
+        let end = topic.utf8[level...].firstIndex(of: UInt8(ascii: "/")) ?? topic.endIndex
+        let next: String.Index? = end == topic.endIndex ? nil : topic.utf8.index(after: end)
+        if let child = current.literal[topic[level..<end]],
+            match(node: child, topic: topic, level: next, dollarTopic: dollarTopic)
+        {
             return true
         }
-        if wildcardsAllowed, let next = current.singleLevel,
-            match(node: next, levels: levels, index: index + 1, dollarTopic: dollarTopic)
+        if wildcardsAllowed, let child = current.singleLevel,
+            match(node: child, topic: topic, level: next, dollarTopic: dollarTopic)
         {
             return true
         }

@@ -14,7 +14,8 @@ struct JournalAPIWireTests {
         Record(offset: 9, timestamp: 0, key: ByteBuffer(), value: ByteBuffer()),
     ]
 
-    func roundTrip<M: RPCMessage & Equatable>(_ message: M) throws {
+    /// `optionalTail`: bytes at the end that older senders leave out (a prefix without them decodes).
+    func roundTrip<M: RPCMessage & Equatable>(_ message: M, optionalTail: Int? = nil) throws {
         var buffer = ByteBuffer()
         message.encode(into: &buffer)
         var copy = buffer
@@ -22,7 +23,7 @@ struct JournalAPIWireTests {
         #expect(decoded == message)
         #expect(copy.readableBytes == 0)
         // Every strict prefix is refused with an error, never a trap.
-        for cut in 0..<buffer.readableBytes {
+        for cut in 0..<buffer.readableBytes where cut != optionalTail.map({ buffer.readableBytes - $0 }) {
             var prefix = buffer.getSlice(at: buffer.readerIndex, length: cut) ?? ByteBuffer()
             if let partial = try? M(rpcBody: &prefix), prefix.readableBytes == 0 {
                 // A prefix may only decode when what was cut is optional trailing data — never here.
@@ -49,9 +50,24 @@ struct JournalAPIWireTests {
         try roundTrip(JournalTailRequest(shard: "s", fromOffset: 0))
         try roundTrip(ShardReadResult(records: Self.records, nextOffset: 10, startOffset: 0, endOffset: 11))
         try roundTrip(ShardTailBatch(records: Self.records, nextOffset: 10))
-        try roundTrip(ShardDescription(
-            name: "s", settings: settings, startOffset: 5, endOffset: 99, state: .corrupt,
-            segments: [.init(baseOffset: 5, sizeInBytes: 100), .init(baseOffset: 50, sizeInBytes: 0)], corruptSegments: [50]))
+        try roundTrip(
+            ShardDescription(
+                name: "s", settings: settings, startOffset: 5, endOffset: 99, state: .corrupt,
+                segments: [.init(baseOffset: 5, sizeInBytes: 100), .init(baseOffset: 50, sizeInBytes: 0)], corruptSegments: [50]),
+            optionalTail: 1)
+        let record = ShardMetadata(
+            replicationFactor: 3, state: .deleting,
+            segments: [.init(baseOffset: 0, replicas: [1, 2, 3], leader: 2, epoch: 7, sealed: true), .init(baseOffset: 90, replicas: [4], leader: 4, epoch: 8)])
+        var withRecord = ShardDescription(
+            name: "m", settings: ShardSettings(), startOffset: 0, endOffset: 1, state: .active, segments: [], catalog: record)
+        var recordBytes = ByteBuffer()
+        record.encode(into: &recordBytes)
+        try roundTrip(withRecord, optionalTail: 1 + 1 + recordBytes.readableBytes)
+        withRecord.catalog = nil
+        try roundTrip(withRecord, optionalTail: 1)
+        #expect(try ShardMetadata(bytes: record.encodedBytes) == record)
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: record.encodedBytes + [0]) }
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: [2] + record.encodedBytes.dropFirst()) }
     }
 
     @Test("declared lengths beyond the limits are refused before buffering")

@@ -1,4 +1,5 @@
 import Foundation
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -20,10 +21,12 @@ final class ShardTestStore: Sendable {
         threadPool.start()
     }
 
-    func open(tailReadBytes: Int = ShardStore.defaultTailReadBytes) async throws -> ShardStore {
+    func open(
+        tailReadBytes: Int = ShardStore.defaultTailReadBytes, metrics: any MetricsFactory = MetricsSystem.factory
+    ) async throws -> ShardStore {
         try await ShardStore.open(
             dataDirectory: dataDirectory, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, threadPool: threadPool,
-            logger: Self.logger, tailReadBytes: tailReadBytes
+            logger: Self.logger, tailReadBytes: tailReadBytes, metricsFactory: metrics
         ).get()
     }
 
