@@ -18,6 +18,7 @@ final class BrokerHarness: Sendable {
         var sysInterval = 0
         var maximumConnections = 100
         var allowAnonymous = true
+        var maximumQueuedMessages = 1000
     }
 
     let directory: String
@@ -48,12 +49,14 @@ final class BrokerHarness: Sendable {
     }
 
     static func start(
-        shards: Int = 4, sysInterval: Int = 0, maximumConnections: Int = 100, allowAnonymous: Bool = true
+        shards: Int = 4, sysInterval: Int = 0, maximumConnections: Int = 100, allowAnonymous: Bool = true,
+        maximumQueuedMessages: Int = 1000
     ) async throws -> BrokerHarness {
         let directory = NSTemporaryDirectory() + "tributary-broker-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let options = Options(
-            shards: shards, sysInterval: sysInterval, maximumConnections: maximumConnections, allowAnonymous: allowAnonymous)
+            shards: shards, sysInterval: sysInterval, maximumConnections: maximumConnections, allowAnonymous: allowAnonymous,
+            maximumQueuedMessages: maximumQueuedMessages)
         return try await start(directory: directory, options: options)
     }
 
@@ -82,6 +85,7 @@ final class BrokerHarness: Sendable {
 
         let broker = MQTTBroker(
             configuration: MQTTBrokerConfiguration(
+                session: MQTTSessionConfiguration(maximumQueuedMessages: options.maximumQueuedMessages),
                 maximumConnections: options.maximumConnections, shardCount: options.shards, sysInterval: options.sysInterval,
                 allowAnonymous: options.allowAnonymous, tickInterval: .milliseconds(200)),
             journal: journal, meta: metaClient, logger: logger)

@@ -105,6 +105,41 @@ struct MQTTBrokerSessionTests {
         await harness.stop()
     }
 
+    /// A long absence replays into the session's bounded queue: the oldest are dropped.
+    @Test func anOfflineBacklogIsCappedByTheQueueKeepingTheNewest() async throws {
+        let harness = try await BrokerHarness.start(maximumQueuedMessages: 3)
+        let (client, _) = try await TestMQTTClient.connect(port: harness.port, id: "capped", clean: false, expiry: 300)
+        _ = try await client.subscribe("backlog/t")
+        try await client.disconnect()
+        try await harness.waitUntilStored("capped")
+        let (publisher, _) = try await TestMQTTClient.connect(port: harness.port, id: "pub")
+        for index in 1...10 { try await publisher.publish("backlog/t", "b\(index)", identifier: UInt16(index)) }
+        let (back, _) = try await TestMQTTClient.connect(port: harness.port, id: "capped", clean: false, expiry: 300, receiveMaximum: 1)
+        var received: [String] = []
+        for _ in 0..<4 { received.append(try await back.nextPublish().payloadString) }
+        // One in flight, then the three newest that fit the queue.
+        #expect(received == ["b1", "b8", "b9", "b10"])
+        try await back.expectSilence()
+        await harness.stop()
+    }
+
+    @Test func storedSessionsExpireAfterARestartToo() async throws {
+        let harness = try await BrokerHarness.start()
+        let (client, _) = try await TestMQTTClient.connect(port: harness.port, id: "short-lived", clean: false, expiry: 2)
+        try await client.disconnect()
+        try await harness.waitUntilStored("short-lived")
+        let restarted = try await harness.restart()
+        let deadline = ContinuousClock.now + .seconds(20)
+        var present = true
+        while ContinuousClock.now < deadline {
+            present = try await restarted.metaClient.get(MQTTStoredSession.key(of: "short-lived")).keyValue != nil
+            if !present { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(!present, "the restarted broker re-armed the expiry and deleted the session")
+        await restarted.stop()
+    }
+
     @Test func anExpiredSessionIsForgotten() async throws {
         let harness = try await BrokerHarness.start()
         let (client, _) = try await TestMQTTClient.connect(port: harness.port, id: "brief", clean: false, expiry: 1)
