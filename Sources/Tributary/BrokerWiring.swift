@@ -14,6 +14,7 @@ enum BrokerWiring {
         let settings = config.mqttBroker
         return MQTTBrokerConfiguration(
             session: MQTTSessionConfiguration(
+                receiveMaximum: UInt16.max,
                 maximumPacketSize: UInt32(clamping: settings.maxPacketSize),
                 maximumSessionExpiryInterval: settings.maxSessionExpiry,
                 maximumQueuedMessages: settings.maxQueuedMessages),

@@ -6,7 +6,10 @@ import Synchronization
 
 /// The settings of one ``MQTTBroker`` (the `mqtt.*` configuration keys).
 public struct MQTTBrokerConfiguration: Sendable {
-    /// Limits and capabilities announced to every connection.
+    /// Limits and capabilities announced to every connection. The broker's default announces no
+    /// Receive Maximum (65535): inbound QoS 1/2 flow is limited by TCP back-pressure instead
+    /// (a connection with 1,024 journal appends outstanding is not read from), since common
+    /// clients (paho-mqtt) do not honour a server's Receive Maximum and would be disconnected.
     public var session: MQTTSessionConfiguration
     /// The largest packet accepted from a client (the decoder's limit), in bytes.
     public var maximumPacketSize: Int
@@ -27,7 +30,7 @@ public struct MQTTBrokerConfiguration: Sendable {
 
     /// Settings; the defaults match the configuration catalogue.
     public init(
-        session: MQTTSessionConfiguration = MQTTSessionConfiguration(),
+        session: MQTTSessionConfiguration = MQTTSessionConfiguration(receiveMaximum: UInt16.max),
         maximumPacketSize: Int = 1 << 20,
         maximumConnections: Int = 100_000,
         shardCount: Int = 16,

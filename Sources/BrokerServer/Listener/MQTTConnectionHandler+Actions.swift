@@ -39,7 +39,14 @@ extension MQTTConnectionHandler {
             case .send(let packets):
                 send(packets)
             case .close(let disconnect):
-                if let disconnect { send([.disconnect(disconnect)]) }
+                if var disconnect {
+                    // A Reason String makes the packet longer than reason code + property length:
+                    // paho-mqtt 2.1 reads the reason code only from such DISCONNECTs.
+                    if disconnect.reasonCode != .normalDisconnection && disconnect.properties.isEmpty {
+                        disconnect.properties.reasonString = String(describing: disconnect.reasonCode)
+                    }
+                    send([.disconnect(disconnect)])
+                }
                 closing = true
             case .publish(let message):
                 publish(message)

@@ -85,7 +85,7 @@ final class BrokerHarness: Sendable {
 
         let broker = MQTTBroker(
             configuration: MQTTBrokerConfiguration(
-                session: MQTTSessionConfiguration(maximumQueuedMessages: options.maximumQueuedMessages),
+                session: MQTTSessionConfiguration(receiveMaximum: UInt16.max, maximumQueuedMessages: options.maximumQueuedMessages),
                 maximumConnections: options.maximumConnections, shardCount: options.shards, sysInterval: options.sysInterval,
                 allowAnonymous: options.allowAnonymous, tickInterval: .milliseconds(200)),
             journal: journal, meta: metaClient, logger: logger)
