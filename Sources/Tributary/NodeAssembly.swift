@@ -36,14 +36,26 @@ struct NodeAssembly {
         register: (inout RPCRouter) -> Void = { _ in },
         services: [any Service] = []
     ) async throws {
+        try await run(roles: roles, register: register, extraListeners: [:]) { _ in services }
+    }
+
+    /// Runs the node like ``run(roles:register:services:)``, with more listeners in the ready
+    /// line: `extraListeners` maps a listener's name to its host, and the services built by
+    /// `makeServices` report its port on the ``StartupReport`` they are given.
+    func run(
+        roles: [String],
+        register: (inout RPCRouter) -> Void,
+        extraListeners: [String: String],
+        makeServices: (StartupReport) -> [any Service]
+    ) async throws {
         let readiness = self.readiness
         let mode = self.mode
         let config = self.config
         let dataPath = dataDirectory.path
-        let listeners: Set<String> = ["admin", "rpc"]
+        let listeners = Set(["admin", "rpc"] + extraListeners.keys)
         let report = StartupReport(expecting: listeners) { bound in
             let parts = bound.keys.sorted().map { name in
-                let host = name == "admin" ? config.admin.host : config.rpc.listener.host
+                let host = extraListeners[name] ?? (name == "admin" ? config.admin.host : config.rpc.listener.host)
                 return "\(name)=\(host):\(bound[name] ?? 0)"
             }
             let line = "tributary \(mode) ready node=\(config.node.id) roles=\(roles.isEmpty ? "none" : roles.joined(separator: ",")) "
@@ -83,7 +95,7 @@ struct NodeAssembly {
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: admin), .init(service: RPCListenerService(server: rpc, report: report))]
-                    + services.map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
+                    + makeServices(report).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -47,13 +47,22 @@ struct StandaloneCommand: AsyncParsableCommand {
         // The journal role: this node's shards, served on the node's RPC (single replica).
         let journal = try await JournalWiring.start(
             config: config, assembly: assembly, localMeta: meta, logger: Logger(label: "tributary.journal"))
+        // The MQTT broker role over the in-process journal and meta; shut down first, so that
+        // it stores its sessions while meta and the journal still run.
         try await assembly.run(
-            roles: ["meta", "journal"],
+            roles: ["meta", "journal", "mqtt"],
             register: { router in
                 meta.register(into: &router)
                 journal.register(into: &router)
             },
-            services: [MetaNodeService(node: meta), journal.lifecycle]
-        )
+            extraListeners: ["mqtt": config.mqtt.host]
+        ) { report in
+            [
+                MetaNodeService(node: meta), journal.lifecycle,
+                BrokerWiring.makeService(
+                    config: config, assembly: assembly, journal: journal.localClient,
+                    registerMeta: { meta.register(into: &$0) }, report: report),
+            ]
+        }
     }
 }

@@ -69,6 +69,8 @@ public struct TributaryConfig: Sendable, Equatable {
     public var admin: Listener
     /// MQTT TCP listener.
     public var mqtt: Listener
+    /// MQTT broker limits and behaviour (`mqtt.*` besides host and port).
+    public var mqttBroker: MQTTBrokerSettings
     /// Logging.
     public var log: Log
 }
@@ -103,6 +105,15 @@ extension TributaryConfig {
         )
         self.admin = Listener(host: value("admin.host").trimmingSpaces, port: int("admin.port"))
         self.mqtt = Listener(host: value("mqtt.host").trimmingSpaces, port: int("mqtt.port"))
+        self.mqttBroker = MQTTBrokerSettings(
+            maxConnections: int("mqtt.max-connections"),
+            maxPacketSize: int("mqtt.max-packet-size"),
+            shards: int("mqtt.shards"),
+            maxQueuedMessages: int("mqtt.max-queued-messages"),
+            maxSessionExpiry: UInt32(clamping: int("mqtt.max-session-expiry")),
+            sysInterval: int("mqtt.sys-interval"),
+            allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true"
+        )
         self.log = Log(
             level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,
             format: LogFormat(rawValue: value("log.format").trimmingSpaces) ?? .text

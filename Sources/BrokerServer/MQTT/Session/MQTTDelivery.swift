@@ -28,13 +28,17 @@ public struct MQTTDelivery: Hashable, Sendable {
     public var isRetainedDelivery: Bool
     /// When the broker received the message (driver's monotonic nanoseconds), for message expiry.
     public var receivedAt: UInt64
+    /// Where the message is stored in the journal, if it comes from there: the broker computes a
+    /// persistent session's replay cursors from the positions of messages still queued.
+    public var journalPosition: MQTTJournalPosition?
 
     /// A delivery.
     public init(
         topic: String, payload: ByteBuffer, qos: MQTTQoS = .atMostOnce, retain: Bool = false,
         properties: MQTTProperties = MQTTProperties(), subscriptionQoS: MQTTQoS = .exactlyOnce,
         subscriptionIdentifiers: [UInt32] = [], retainAsPublished: Bool = false, noLocal: Bool = false,
-        publisherClientIdentifier: String? = nil, isRetainedDelivery: Bool = false, receivedAt: UInt64 = 0
+        publisherClientIdentifier: String? = nil, isRetainedDelivery: Bool = false, receivedAt: UInt64 = 0,
+        journalPosition: MQTTJournalPosition? = nil
     ) {
         self.topic = topic
         self.payload = payload
@@ -48,5 +52,6 @@ public struct MQTTDelivery: Hashable, Sendable {
         self.publisherClientIdentifier = publisherClientIdentifier
         self.isRetainedDelivery = isRetainedDelivery
         self.receivedAt = receivedAt
+        self.journalPosition = journalPosition
     }
 }

@@ -19,7 +19,7 @@ extension MQTTSession {
         }
         let message = Queued(
             topic: delivery.topic, payload: delivery.payload, qos: qos, retain: retain, properties: properties,
-            receivedAt: delivery.receivedAt)
+            receivedAt: delivery.receivedAt, journalPosition: delivery.journalPosition)
         if queue.isEmpty && (qos == .atMostOnce || inFlightCount < clientReceiveMaximum) {
             transmit(message, now: now, into: &out)
         } else {

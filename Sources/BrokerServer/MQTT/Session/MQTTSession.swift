@@ -42,6 +42,7 @@ public struct MQTTSession: Sendable {
         var retain: Bool
         var properties: MQTTProperties
         var receivedAt: UInt64
+        var journalPosition: MQTTJournalPosition? = nil
     }
 
     /// The server's limits.
@@ -89,6 +90,9 @@ public struct MQTTSession: Sendable {
     public var inFlightCount: Int { state.inFlight.count }
     /// The number of outbound messages waiting behind the in-flight window.
     public var queuedCount: Int { queue.count }
+    /// The journal positions of the queued messages that came from the journal, in queue order:
+    /// a driver that persists the session replays them from the journal on resume.
+    public var queuedJournalPositions: [MQTTJournalPosition] { queue.compactMap(\.journalPosition) }
     /// The client identifier (assigned or given); empty before CONNECT.
     public var clientIdentifier: String { state.clientIdentifier }
 
@@ -129,6 +133,13 @@ public struct MQTTSession: Sendable {
             if phase == .connected {
                 endSession(publishWill: true, into: &out)
             } else {
+                phase = .closed
+            }
+        case .serverShutdown:
+            if phase == .connected {
+                close(.serverShuttingDown, publishWill: false, into: &out)
+            } else {
+                out.append(.close(nil))
                 phase = .closed
             }
         }

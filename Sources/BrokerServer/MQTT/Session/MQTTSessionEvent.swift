@@ -15,4 +15,7 @@ public enum MQTTSessionEvent: Hashable, Sendable {
     case sessionTakenOver
     /// The network connection closed (without DISCONNECT, unless one was received).
     case connectionClosed
+    /// The server is shutting down: a v5 client gets DISCONNECT 0x8B; the will is not published
+    /// and the session is persisted (or discarded) as on any other end.
+    case serverShutdown
 }

@@ -1,0 +1,41 @@
+import Logging
+import Metrics
+import NIOConcurrencyHelpers
+import NIOCore
+import Synchronization
+
+extension MQTTBroker {
+    /// Starts publishing the `$SYS/broker/…` topics (retained) every ``MQTTBrokerConfiguration/sysInterval`` seconds.
+    func startSys() {
+        guard configuration.sysInterval > 0 else { return }
+        let interval = TimeAmount.seconds(Int64(configuration.sysInterval))
+        let task = eventLoop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { _ in
+            self.publishSys()
+        }
+        state.withLockedValue { $0.sysTask = task }
+    }
+
+    /// The `$SYS` topics and their current values.
+    func sysValues() -> [(String, String)] {
+        let uptime = (NIODeadline.now() - startedAt).nanoseconds / 1_000_000_000
+        return [
+            ("$SYS/broker/version", configuration.version),
+            ("$SYS/broker/uptime", "\(uptime) seconds"),
+            ("$SYS/broker/clients/connected", "\(connectedClients)"),
+            ("$SYS/broker/messages/received", "\(counters.messagesReceived.load(ordering: .relaxed))"),
+            ("$SYS/broker/messages/sent", "\(counters.messagesSent.load(ordering: .relaxed))"),
+            ("$SYS/broker/bytes/received", "\(counters.bytesReceived.load(ordering: .relaxed))"),
+            ("$SYS/broker/bytes/sent", "\(counters.bytesSent.load(ordering: .relaxed))"),
+        ]
+    }
+
+    private func publishSys() {
+        let now = Self.nowMillis()
+        for (topic, value) in sysValues() {
+            let message = MQTTStoredMessage(
+                topic: topic, payload: ByteBuffer(string: value), qos: .atMostOnce, retain: true,
+                publisherClientIdentifier: nil, properties: MQTTProperties(), receivedAtMillis: now)
+            _ = store(message, on: eventLoop)
+        }
+    }
+}
