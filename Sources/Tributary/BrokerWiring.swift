@@ -1,8 +1,11 @@
+import ArgumentParser
 import BrokerServer
+import Foundation
 import JournalServer
 import Logging
 import MetaService
 import NIOCore
+import NIOSSL
 import ServiceLifecycle
 import Shared
 
@@ -26,9 +29,34 @@ enum BrokerWiring {
             version: "tributary \(TributaryVersion.current)")
     }
 
+    /// The listeners the broker role binds, by the name the ready line gives them, with their hosts:
+    /// `mqtt` always, `mqtt-ws` unless disabled, `mqtt-tls` and `mqtt-wss` when a certificate is set.
+    static func listenerNames(_ config: TributaryConfig) -> [String: String] {
+        var names = ["mqtt": config.mqtt.host]
+        if config.mqttTransport.webSocketEnabled { names["mqtt-ws"] = config.mqtt.host }
+        if config.mqttTransport.tlsFiles != nil {
+            names["mqtt-tls"] = config.mqtt.host
+            names["mqtt-wss"] = config.mqtt.host
+        }
+        return names
+    }
+
+    /// The server TLS context for `mqtt.tls.*`, or `nil` when no certificate is configured. A
+    /// certificate that cannot be used stops the process (exit 78) with the reason.
+    static func tlsContext(_ config: TributaryConfig) throws -> NIOSSLContext? {
+        guard let files = config.mqttTransport.tlsFiles else { return nil }
+        do {
+            return try MQTTTLSListenerSupport.makeServerContext(
+                MQTTTLSConfiguration(certificateFile: files.certificate, privateKeyFile: files.privateKey))
+        } catch {
+            FileHandle.standardError.write(Data("tributary: configuration refused: mqtt.tls: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
     /// The broker role over `journal` and the meta service registered by `registerMeta`.
     static func makeService(
-        config: TributaryConfig, assembly: NodeAssembly, journal: JournalClient,
+        config: TributaryConfig, assembly: NodeAssembly, journal: JournalClient, tls: NIOSSLContext?,
         registerMeta: (inout RPCRouter) -> Void, report: StartupReport
     ) -> MQTTBrokerService {
         var metaRouter = RPCRouter()
@@ -38,10 +66,28 @@ enum BrokerWiring {
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
         let logger = Logger(label: "tributary.mqtt")
         let broker = MQTTBroker(configuration: brokerConfiguration(config), journal: journal, meta: meta, logger: logger)
-        let listener = MQTTListener(
-            configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)
+        let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
+        var listeners: [MQTTBrokerService.Listener] = [
+            .tcp("mqtt", MQTTListener(configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)),
+        ]
+        let transport = config.mqttTransport
+        let maximumMessageSize = config.mqttBroker.maxPacketSize + 8
+        if transport.webSocketEnabled {
+            listeners.append(.webSocket("mqtt-ws", MQTTWebSocketListener(
+                configuration: .init(host: config.mqtt.host, port: transport.webSocketPort, path: transport.webSocketPath,
+                                     maximumFrameSize: maximumMessageSize, maximumMessageSize: maximumMessageSize),
+                logger: logger, configureMQTT: configureMQTT)))
+        }
+        if let tls {
+            listeners.append(.tcp("mqtt-tls", MQTTListener(
+                configuration: .init(host: config.mqtt.host, port: transport.tlsPort, tls: tls), broker: broker, logger: logger)))
+            listeners.append(.webSocket("mqtt-wss", MQTTWebSocketListener(
+                configuration: .init(host: config.mqtt.host, port: transport.secureWebSocketPort, path: transport.webSocketPath,
+                                     tls: tls, maximumFrameSize: maximumMessageSize, maximumMessageSize: maximumMessageSize),
+                logger: logger, configureMQTT: configureMQTT)))
+        }
         assembly.readiness.register("mqtt")
-        return MQTTBrokerService(broker: broker, listener: listener, readiness: assembly.readiness, report: report)
+        return MQTTBrokerService(broker: broker, listeners: listeners, readiness: assembly.readiness, report: report)
     }
 }
 
@@ -49,19 +95,41 @@ enum BrokerWiring {
 /// binds the listener and reports its port; on shutdown stops accepting, disconnects every
 /// client (5.0: 0x8B) and persists their sessions.
 struct MQTTBrokerService: Service {
+    /// One client listener and the name the ready line gives its port.
+    enum Listener: Sendable {
+        case tcp(String, MQTTListener)
+        case webSocket(String, MQTTWebSocketListener)
+    }
+
     let broker: MQTTBroker
-    let listener: MQTTListener
+    let listeners: [Listener]
     let readiness: NodeReadiness
     let report: StartupReport
 
     func run() async throws {
         try await broker.start()
-        let address = try await listener.start()
-        report.bound("mqtt", port: address.port ?? listener.configuration.port)
+        for listener in listeners {
+            switch listener {
+            case .tcp(let name, let tcp):
+                let address = try await tcp.start()
+                report.bound(name, port: address.port ?? tcp.configuration.port)
+            case .webSocket(let name, let webSocket):
+                let address = try await webSocket.start()
+                report.bound(name, port: address.port ?? webSocket.configuration.port)
+            }
+        }
         readiness.set("mqtt", ready: true)
         try? await gracefulShutdown()
         readiness.set("mqtt", ready: false)
-        await listener.stop()
+        // Stop accepting everywhere, let the broker disconnect its clients (5.0: 0x8B) and store
+        // their sessions, then close what a WebSocket listener still holds.
+        for listener in listeners {
+            switch listener {
+            case .tcp(_, let tcp): await tcp.stop()
+            case .webSocket(_, let webSocket): await webSocket.stopAccepting()
+            }
+        }
         await broker.shutdown()
+        for case .webSocket(_, let webSocket) in listeners { await webSocket.shutdown() }
     }
 }

@@ -25,6 +25,9 @@ struct StandaloneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Admin HTTP port (admin.port); 0 picks a free port.")
     var adminPort: Int?
 
+    @Option(name: .long, help: "MQTT over WebSocket port (mqtt.ws.port); 0 picks a free port.")
+    var wsPort: Int?
+
     @Option(name: .long, help: "Internal RPC port (rpc.port); 0 picks a free port.")
     var rpcPort: Int?
 
@@ -32,12 +35,14 @@ struct StandaloneCommand: AsyncParsableCommand {
         let config = try await options.load(overrides: [
             "node.data-dir": dataDir,
             "mqtt.port": mqttPort.map(String.init),
+            "mqtt.ws.port": wsPort.map(String.init),
             "admin.port": adminPort.map(String.init),
             "rpc.port": rpcPort.map(String.init),
         ])
         Observability.bootstrap(log: config.log)
         let logger = Logger(label: "tributary.standalone")
         let assembly = try NodeAssembly(config: config, mode: "standalone", logger: logger)
+        let mqttTLS = try BrokerWiring.tlsContext(config)
         // The MetaService role: a single-voter Raft group in this process, served on the node's RPC.
         let meta = try MetaNodeWiring.makeNode(
             config: config, assembly: assembly,
@@ -55,12 +60,12 @@ struct StandaloneCommand: AsyncParsableCommand {
                 meta.register(into: &router)
                 journal.register(into: &router)
             },
-            extraListeners: ["mqtt": config.mqtt.host]
+            extraListeners: BrokerWiring.listenerNames(config)
         ) { report in
             [
                 MetaNodeService(node: meta), journal.lifecycle,
                 BrokerWiring.makeService(
-                    config: config, assembly: assembly, journal: journal.localClient,
+                    config: config, assembly: assembly, journal: journal.localClient, tls: mqttTLS,
                     registerMeta: { meta.register(into: &$0) }, report: report),
             ]
         }

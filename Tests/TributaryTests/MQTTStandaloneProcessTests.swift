@@ -6,7 +6,7 @@ import Testing
 @Suite("tributary standalone MQTT", .serialized)
 struct MQTTStandaloneProcessTests {
     func start(_ data: String) throws -> TributaryProcess {
-        try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0"])
+        try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0", "--ws-port", "0"])
     }
 
     @Test func offlineMessagesAndRetainedMessagesSurviveARestart() async throws {

@@ -18,10 +18,10 @@ struct PahoConformanceBroker: Sendable {
 }
 
 extension PahoConformanceBroker {
-    /// The broker under test. Today: mosquitto, the reference the scripts were validated against.
-    /// To test Tributary, return ``startTributary()`` here instead — nothing else changes.
+    /// The broker under test: `tributary standalone`. (``startMosquitto()`` runs the same cases
+    /// against mosquitto, the reference the scripts were validated against.)
     static func start() async throws -> PahoConformanceBroker {
-        try await startMosquitto()
+        try await startTributary()
     }
 
     /// The cases mosquitto 2.0.11 does not pass (see docs/mqtt-conformance.md, "Results").

@@ -115,7 +115,7 @@ struct StandaloneProcessTests {
 @Suite("tributary standalone metadata durability", .serialized)
 struct StandaloneMetaDurabilityTests {
     func start(_ data: String) throws -> TributaryProcess {
-        try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0"])
+        try TributaryProcess(["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0", "--ws-port", "0"])
     }
 
     func ctl(_ arguments: [String]) async throws -> (status: Int32?, out: String, err: String) {

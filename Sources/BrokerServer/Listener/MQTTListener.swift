@@ -3,6 +3,7 @@ import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// The MQTT TCP listener: accepts connections on a host and port and installs the broker's MQTT
@@ -16,12 +17,15 @@ public final class MQTTListener: Sendable {
         public var port: Int
         /// The accept backlog.
         public var backlog: Int32
+        /// TLS for MQTT over TLS (`mqtts`), or `nil` for plain TCP.
+        public var tls: NIOSSLContext?
 
         /// A configuration.
-        public init(host: String, port: Int, backlog: Int32 = 256) {
+        public init(host: String, port: Int, backlog: Int32 = 256, tls: NIOSSLContext? = nil) {
             self.host = host
             self.port = port
             self.backlog = backlog
+            self.tls = tls
         }
     }
 
@@ -47,17 +51,26 @@ public final class MQTTListener: Sendable {
     /// ``Configuration/port`` is 0).
     public func start() async throws -> SocketAddress {
         let broker = self.broker
+        let tls = configuration.tls
         let bound = try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: configuration.backlog)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(ChannelOptions.allowRemoteHalfClosure, value: false)
-            .childChannelInitializer { channel in broker.configureMQTT(channel) }
+            .childChannelInitializer { channel in
+                guard let tls else { return broker.configureMQTT(channel) }
+                do {
+                    try MQTTTLSListenerSupport.addServerHandler(context: tls, to: channel.pipeline.syncOperations)
+                } catch {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
+                return broker.configureMQTT(channel)
+            }
             .bind(host: configuration.host, port: configuration.port)
             .get()
         channel.withLockedValue { $0 = bound }
         guard let address = bound.localAddress else { throw ChannelError.unknownLocalAddress }
-        logger.info("mqtt listening", metadata: ["address": "\(address)"])
+        logger.info("mqtt listening", metadata: ["address": "\(address)", "tls": "\(tls != nil)"])
         return address
     }
 

@@ -140,6 +140,13 @@ public final class MQTTWebSocketListener: Service, Sendable {
         await shutdown()
     }
 
+    /// Stops accepting new connections; open ones stay (the broker disconnects them first, so
+    /// that their sessions end as a server shutdown rather than a dropped connection).
+    public func stopAccepting() async {
+        let serverChannel = state.withLockedValue { $0.serverChannel }
+        try? await serverChannel?.close()
+    }
+
     /// Stops accepting and closes every connection (each gets a WebSocket close frame).
     public func shutdown() async {
         let (serverChannel, connections) = state.withLockedValue { state in

@@ -17,3 +17,29 @@ extension TributaryConfig {
         public var allowAnonymous: Bool
     }
 }
+
+extension TributaryConfig {
+    /// The MQTT listeners besides plain TCP: WebSocket, TLS and secure WebSocket (`mqtt.ws.*`,
+    /// `mqtt.tls.*`, `mqtt.wss.*`).
+    public struct MQTTTransportSettings: Sendable, Equatable {
+        /// `mqtt.ws.enabled`: whether the WebSocket listener runs.
+        public var webSocketEnabled: Bool
+        /// `mqtt.ws.port`.
+        public var webSocketPort: Int
+        /// `mqtt.ws.path` (also used by the secure WebSocket listener).
+        public var webSocketPath: String
+        /// `mqtt.tls.cert-file` and `mqtt.tls.key-file`; `nil` when unset (no TLS or WSS listener).
+        public var tlsFiles: (certificate: String, privateKey: String)?
+        /// `mqtt.tls.port`.
+        public var tlsPort: Int
+        /// `mqtt.wss.port`.
+        public var secureWebSocketPort: Int
+
+        public static func == (lhs: Self, rhs: Self) -> Bool {
+            lhs.webSocketEnabled == rhs.webSocketEnabled && lhs.webSocketPort == rhs.webSocketPort
+                && lhs.webSocketPath == rhs.webSocketPath && lhs.tlsFiles?.certificate == rhs.tlsFiles?.certificate
+                && lhs.tlsFiles?.privateKey == rhs.tlsFiles?.privateKey && lhs.tlsPort == rhs.tlsPort
+                && lhs.secureWebSocketPort == rhs.secureWebSocketPort
+        }
+    }
+}

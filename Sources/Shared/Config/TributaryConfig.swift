@@ -71,6 +71,8 @@ public struct TributaryConfig: Sendable, Equatable {
     public var mqtt: Listener
     /// MQTT broker limits and behaviour (`mqtt.*` besides host and port).
     public var mqttBroker: MQTTBrokerSettings
+    /// The MQTT WebSocket, TLS and secure WebSocket listeners.
+    public var mqttTransport: MQTTTransportSettings
     /// Logging.
     public var log: Log
 }
@@ -113,6 +115,25 @@ extension TributaryConfig {
             maxSessionExpiry: UInt32(clamping: int("mqtt.max-session-expiry")),
             sysInterval: int("mqtt.sys-interval"),
             allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true"
+        )
+        let mqttCertificate = optional("mqtt.tls.cert-file")
+        let mqttKey = optional("mqtt.tls.key-file")
+        if (mqttCertificate == nil) != (mqttKey == nil) {
+            throw .inconsistent(
+                key: mqttCertificate == nil ? "mqtt.tls.cert-file" : "mqtt.tls.key-file",
+                problem: "mqtt.tls.cert-file and mqtt.tls.key-file must be set together"
+            )
+        }
+        if !value("mqtt.ws.path").trimmingSpaces.hasPrefix("/") {
+            throw .inconsistent(key: "mqtt.ws.path", problem: "must start with '/'")
+        }
+        self.mqttTransport = MQTTTransportSettings(
+            webSocketEnabled: value("mqtt.ws.enabled").trimmingSpaces == "true",
+            webSocketPort: int("mqtt.ws.port"),
+            webSocketPath: value("mqtt.ws.path").trimmingSpaces,
+            tlsFiles: mqttCertificate.flatMap { certificate in mqttKey.map { (certificate, $0) } },
+            tlsPort: int("mqtt.tls.port"),
+            secureWebSocketPort: int("mqtt.wss.port")
         )
         self.log = Log(
             level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,

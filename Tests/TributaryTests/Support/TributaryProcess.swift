@@ -73,7 +73,7 @@ final class TributaryProcess: @unchecked Sendable {
     static func standalone(extra: [String] = [], environment: [String: String] = [:]) throws -> TributaryProcess {
         let data = temporaryDirectory()
         return try TributaryProcess(
-            ["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0"] + extra,
+            ["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0", "--ws-port", "0"] + extra,
             environment: environment,
             dataDirectory: data
         )
