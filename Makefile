@@ -49,8 +49,7 @@ sim:
 	$(SWIFT) build --build-tests
 	TRIBUTARY_RAFT_SEEDS=$(SEEDS) $(if $(SEED),TRIBUTARY_RAFT_SEED=$(SEED)) $(SWIFT) test --skip-build --filter RaftSimulationTests
 
-## bench-mqtt: MQTT scenarios with `tributary bench mqtt` against mosquitto (and Tributary once
-## its MQTT listener exists: BENCH_TRIBUTARY_MQTT=host:port)
+## bench-mqtt: MQTT scenarios with `tributary bench mqtt`: tributary standalone vs mosquitto (release build)
 bench-mqtt:
 	bash bench/mqtt.sh
 

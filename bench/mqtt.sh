@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# bench mqtt: `tributary bench mqtt` scenarios against mosquitto (started here on a free local
-# port with a minimal configuration) and, with BENCH_TRIBUTARY_MQTT=HOST:PORT, against a running
-# Tributary broker too. Prints a Markdown table for BENCHMARKS.md.
-# Usage: bash bench/mqtt.sh [seconds]     (BENCH_TRIBUTARY_MQTT=127.0.0.1:1883 bash bench/mqtt.sh 10)
+# bench mqtt: `tributary bench mqtt` scenarios against mosquitto and against `tributary standalone`
+# (both started here on free local ports; Tributary with a fresh data directory, fsync on), or
+# against a running Tributary broker with BENCH_TRIBUTARY_MQTT=HOST:PORT. Prints a Markdown table
+# for BENCHMARKS.md.
+# Usage: bash bench/mqtt.sh [seconds]
 # BENCH_TRIBUTARY_BIN=path/to/tributary uses that binary instead of building a release one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,9 +28,28 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
+tributary_pid=""
+if [ -z "${BENCH_TRIBUTARY_MQTT:-}" ]; then
+    env -u TRIBUTARY_MQTT_PORT "$bin" standalone --data-dir "$dir/tributary" --mqtt-port 0 --ws-port 0 --admin-port 0 --rpc-port 0 \
+        --log-level warning >"$dir/tributary.out" 2>"$dir/tributary.err" &
+    tributary_pid=$!
+    trap 'kill $mosquitto_pid $tributary_pid 2>/dev/null || true; wait $mosquitto_pid $tributary_pid 2>/dev/null || true; rm -rf "$dir"' EXIT
+    for _ in $(seq 600); do
+        grep -q ' ready ' "$dir/tributary.out" 2>/dev/null && break
+        sleep 0.1
+    done
+    tport=$(grep -o ' mqtt=[^ ]*' "$dir/tributary.out" | head -1 | sed 's/.*://')
+    if [ -z "$tport" ]; then
+        echo "tributary standalone did not start:" >&2
+        cat "$dir/tributary.err" >&2
+        exit 1
+    fi
+    BENCH_TRIBUTARY_MQTT=127.0.0.1:$tport
+fi
+
 version=$({ "$mosquitto" -h 2>/dev/null || true; } | awk 'NR == 1 {print $3}')
 brokers=("mosquitto $version=127.0.0.1:$port")
-[ -n "${BENCH_TRIBUTARY_MQTT:-}" ] && brokers+=("Tributary=$BENCH_TRIBUTARY_MQTT")
+brokers+=("Tributary $("$bin" --version 2>/dev/null || echo standalone)=$BENCH_TRIBUTARY_MQTT")
 
 scenarios=(
     "e2e --shape p2p --clients 4 --qos 0"
