@@ -1,21 +1,9 @@
 import Foundation
 import Testing
 
-/// Whether Python's paho-mqtt is importable (`python3 -m pip install paho-mqtt==2.1.0`).
-let pahoAvailable: Bool = {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["python3", "-c", "import paho.mqtt.client"]
-    process.standardOutput = FileHandle.nullDevice
-    process.standardError = FileHandle.nullDevice
-    guard (try? process.run()) != nil else { return false }
-    process.waitUntilExit()
-    return process.terminationStatus == 0
-}()
-
 /// `tributary standalone` driven by a client someone else wrote: Eclipse paho-mqtt (Python), over
 /// MQTT 3.1.1 and 5.0 — QoS 0/1/2, retained messages, a persistent session with offline messages.
-@Suite("tributary standalone with paho-mqtt", .serialized, .enabled(if: pahoAvailable, "python3 paho-mqtt is not installed"))
+@Suite("tributary standalone with paho-mqtt", .serialized)
 struct MQTTPahoProcessTests {
     static let script = #"""
 import sys, time, threading
@@ -99,6 +87,7 @@ print("all ok")
 """#
 
     @Test func pahoClientsPublishSubscribeAndResume() async throws {
+        try PahoConformanceTests.requirePaho()
         let node = try TributaryProcess.standalone()
         let fields = try #require(await node.readyFields(), "stderr: \(node.standardError)")
         let mqtt = try #require(fields["mqtt"])
@@ -123,5 +112,97 @@ print("all ok")
 
         node.signal(SIGTERM)
         #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
+    }
+
+    /// Phase `before`: a persistent subscriber goes offline, then QoS 1 and retained messages are
+    /// published and acknowledged. Phase `after` (a restarted process on the same data
+    /// directory): the session is present, every acknowledged message arrives in order, and a new
+    /// subscriber gets the retained message.
+    static let restartScript = #"""
+import sys, time
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
+from paho.mqtt.packettypes import PacketTypes
+
+host, port, phase, proto = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4])
+topic = f"restart{proto}"
+
+def connect(cid, clean, on_message=None):
+    if proto == 5:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=mqtt.MQTTv5)
+        c.on_message = on_message
+        props = Properties(PacketTypes.CONNECT); props.SessionExpiryInterval = 3600
+        state = {}
+        c.on_connect = lambda cl, u, f, rc, p: state.update(present=f.session_present, rc=rc)
+        c.connect(host, port, clean_start=clean, properties=props)
+    else:
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid, protocol=mqtt.MQTTv311, clean_session=clean)
+        c.on_message = on_message
+        state = {}
+        c.on_connect = lambda cl, u, f, rc, p: state.update(present=f.session_present, rc=rc)
+        c.connect(host, port)
+    c.loop_start()
+    deadline = time.time() + 10
+    while "rc" not in state and time.time() < deadline: time.sleep(0.02)
+    assert "rc" in state and not state["rc"].is_failure, f"{cid}: no CONNACK or refused: {state}"
+    return c, state["present"]
+
+def wait(condition, what, seconds=15):
+    deadline = time.time() + seconds
+    while not condition():
+        if time.time() > deadline: raise SystemExit(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+if phase == "before":
+    keeper, _ = connect(f"keeper{proto}", False)
+    done = []
+    keeper.on_subscribe = lambda *a: done.append(1)
+    keeper.subscribe(f"{topic}/#", qos=1)
+    wait(lambda: done, "SUBACK")
+    keeper.disconnect(); keeper.loop_stop()
+    publisher, _ = connect(f"publisher{proto}", True)
+    infos = [publisher.publish(f"{topic}/state", "running", qos=1, retain=True)]
+    infos += [publisher.publish(f"{topic}/line", f"reading-{i}", qos=1) for i in range(1, 6)]
+    for info in infos: info.wait_for_publish(10)
+    assert all(info.is_published() for info in infos), "not every PUBLISH was acknowledged"
+    publisher.disconnect(); publisher.loop_stop()
+    print("before ok")
+else:
+    got = []
+    keeper, present = connect(f"keeper{proto}", False, lambda cl, u, m: got.append(m.payload.decode()))
+    assert present, "the persistent session did not survive the restart"
+    wait(lambda: sum(1 for g in got if g.startswith("reading-")) >= 5, f"5 offline messages, got {got}")
+    readings = [g for g in got if g.startswith("reading-")]
+    assert readings == [f"reading-{i}" for i in range(1, 6)], f"offline messages out of order or duplicated: {got}"
+    keeper.disconnect(); keeper.loop_stop()
+    retained = []
+    late, _ = connect(f"late{proto}", True, lambda cl, u, m: retained.append((m.payload.decode(), m.retain)))
+    late.subscribe(f"{topic}/state", qos=1)
+    wait(lambda: retained, "the retained message")
+    assert retained[0] == ("running", True), f"retained: {retained}"
+    late.disconnect(); late.loop_stop()
+    print("after ok")
+"""#
+
+    @Test(arguments: [4, 5])
+    func pahoSessionAndRetainedMessagesSurviveARestart(protocolLevel: Int) async throws {
+        try PahoConformanceTests.requirePaho()
+        let data = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let arguments = ["standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0", "--ws-port", "0"]
+        let script = data + "-restart.py"
+        try Self.restartScript.write(toFile: script, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: script) }
+
+        for phase in ["before", "after"] {
+            let node = try TributaryProcess(arguments)
+            let fields = try #require(await node.readyFields(), "stderr: \(node.standardError)")
+            let port = try #require(fields["mqtt"]?.split(separator: ":").last.map(String.init))
+            let (status, output) = try await PahoConformanceTests.python(
+                [script, "127.0.0.1", port, phase, "\(protocolLevel)"], timeout: .seconds(120))
+            #expect(status == 0 && output.contains("\(phase) ok"), "\(phase): \(output)\nbroker: \(node.standardError)")
+            node.signal(SIGTERM)
+            #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
+        }
     }
 }
