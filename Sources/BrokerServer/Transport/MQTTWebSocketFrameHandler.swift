@@ -32,6 +32,10 @@ public final class MQTTWebSocketFrameHandler: ChannelDuplexHandler, RemovableCha
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let frame = Self.unwrapInboundIn(data)
+        // RFC 6455 §5.1: a server closes the connection on a frame a client sent unmasked.
+        guard frame.maskKey != nil else {
+            return fail(context: context, code: .protocolError)
+        }
         switch frame.opcode {
         case .binary:
             guard fragments == nil else {

@@ -147,6 +147,19 @@ struct MQTTWebSocketListenerTests {
         }
     }
 
+    @Test("an unmasked client frame closes the connection with 1002 (RFC 6455 §5.1)")
+    func unmaskedFrame() async throws {
+        try await withListener(.init()) { port, _ in
+            let client = try await WebSocketTestClient.connect(port: port)
+            try await client.send(.binary, [0xC0, 0x00], masked: false)
+            let close = try #require(try await client.nextFrame())
+            var code = close.unmaskedData
+            #expect(close.opcode == .connectionClose)
+            #expect(code.readWebSocketErrorCode() == .protocolError)
+            try await client.waitForClose()
+        }
+    }
+
     @Test("a text frame closes the connection with 1003, an oversized message with 1009")
     func refusedFrames() async throws {
         try await withListener(.init(maximumMessageSize: 64)) { port, _ in

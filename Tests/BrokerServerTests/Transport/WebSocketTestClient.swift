@@ -68,10 +68,10 @@ final class WebSocketTestClient: Sendable {
         return WebSocketTestClient(channel: channel, responseHeaders: headers, mailbox: mailbox)
     }
 
-    /// Sends one masked frame.
-    func send(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true) async throws {
+    /// Sends one frame, masked as RFC 6455 requires of clients unless `masked` is false.
+    func send(_ opcode: WebSocketOpcode, _ bytes: [UInt8], fin: Bool = true, masked: Bool = true) async throws {
         let data = channel.allocator.buffer(bytes: bytes)
-        let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: .random(), data: data)
+        let frame = WebSocketFrame(fin: fin, opcode: opcode, maskKey: masked ? .random() : nil, data: data)
         try await channel.writeAndFlush(frame)
     }
 
