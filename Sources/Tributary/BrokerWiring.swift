@@ -15,12 +15,16 @@ enum BrokerWiring {
     /// The broker's settings from the node's configuration.
     static func brokerConfiguration(_ config: TributaryConfig) -> MQTTBrokerConfiguration {
         let settings = config.mqttBroker
+        var session = MQTTSessionConfiguration(
+            receiveMaximum: UInt16.max,
+            maximumPacketSize: UInt32(clamping: settings.maxPacketSize),
+            maximumSessionExpiryInterval: settings.maxSessionExpiry,
+            maximumQueuedMessages: settings.maxQueuedMessages)
+        session.serverRedirection = settings.redirectTo.map {
+            MQTTServerRedirection(serverReference: $0, permanent: settings.redirectPermanent)
+        }
         return MQTTBrokerConfiguration(
-            session: MQTTSessionConfiguration(
-                receiveMaximum: UInt16.max,
-                maximumPacketSize: UInt32(clamping: settings.maxPacketSize),
-                maximumSessionExpiryInterval: settings.maxSessionExpiry,
-                maximumQueuedMessages: settings.maxQueuedMessages),
+            session: session,
             maximumPacketSize: settings.maxPacketSize,
             maximumConnections: settings.maxConnections,
             shardCount: settings.shards,

@@ -205,4 +205,38 @@ else:
             #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
         }
     }
+
+    /// paho sees an operator's redirection: 5.0 gets CONNACK 0x9C with the Server Reference, 3.1.1
+    /// return code 3; nobody is connected.
+    static let redirectScript = #"""
+import sys, time
+import paho.mqtt.client as mqtt
+host, port = sys.argv[1], int(sys.argv[2])
+for proto in (mqtt.MQTTv5, mqtt.MQTTv311):
+    seen = {}
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="redirected", protocol=proto)
+    def on_connect(cl, u, flags, rc, props):
+        seen["rc"] = rc.value if hasattr(rc, "value") else int(rc)
+        seen["ref"] = getattr(props, "ServerReference", None) if props is not None else None
+    c.on_connect = on_connect
+    c.connect(host, port)
+    c.loop_start()
+    deadline = time.time() + 10
+    while "rc" not in seen and time.time() < deadline: time.sleep(0.02)
+    c.loop_stop()
+    print(proto, seen.get("rc"), seen.get("ref"))
+"""#
+
+    @Test func anOperatorCanRedirectClientsToAnotherServer() async throws {
+        try PahoConformanceTests.requirePaho()
+        let node = try TributaryProcess.standalone(environment: ["TRIBUTARY_MQTT_REDIRECT_TO": "broker-2.example:1883"])
+        defer { node.signal(SIGKILL) }
+        let fields = try #require(await node.readyFields(), "stderr: \(node.standardError)")
+        let port = try #require(fields["mqtt"]?.split(separator: ":").last.map(String.init))
+        let (status, output) = try await PahoConformanceTests.python(["-c", Self.redirectScript, "127.0.0.1", port], timeout: .seconds(60))
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("5 156 broker-2.example:1883"), "MQTT 5.0: 0x9C and the Server Reference: \(output)")
+        // paho 2.x reports the 3.1.1 return code 3 as the 5.0 equivalent, 0x88 Server unavailable.
+        #expect(output.contains("4 136 None"), "MQTT 3.1.1: return code 3: \(output)")
+    }
 }

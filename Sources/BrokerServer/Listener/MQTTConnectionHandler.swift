@@ -136,6 +136,13 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             closeChannel()
             return
         }
+        if let redirection = broker.configuration.session.serverRedirection {
+            // Before authentication and before the client id is attached: a redirected client
+            // must not take over the session it has here.
+            write(.connack(redirection.connAck(for: connect.protocolVersion)), version: connect.protocolVersion)
+            closeChannel()
+            return
+        }
         phase = .connecting
         userName = connect.userName
         let credentials = MQTTConnectCredentials(

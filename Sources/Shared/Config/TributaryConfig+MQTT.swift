@@ -15,6 +15,10 @@ extension TributaryConfig {
         public var sysInterval: Int
         /// `mqtt.allow-anonymous`.
         public var allowAnonymous: Bool
+        /// `mqtt.redirect-to`, or `nil` when empty.
+        public var redirectTo: String? = nil
+        /// `mqtt.redirect-permanent`.
+        public var redirectPermanent: Bool = false
     }
 }
 

@@ -114,7 +114,9 @@ extension TributaryConfig {
             maxQueuedMessages: int("mqtt.max-queued-messages"),
             maxSessionExpiry: UInt32(clamping: int("mqtt.max-session-expiry")),
             sysInterval: int("mqtt.sys-interval"),
-            allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true"
+            allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true",
+            redirectTo: optional("mqtt.redirect-to"),
+            redirectPermanent: value("mqtt.redirect-permanent").trimmingSpaces == "true"
         )
         let mqttCertificate = optional("mqtt.tls.cert-file")
         let mqttKey = optional("mqtt.tls.key-file")

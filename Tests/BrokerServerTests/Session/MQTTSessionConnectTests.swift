@@ -18,6 +18,30 @@ struct MQTTSessionConnectTests {
         #expect(harness.session.phase == .connected)
     }
 
+    @Test("an operator's redirection: 5.0 gets 0x9C or 0x9D with the Server Reference, 3.1.1 gets return code 3")
+    func serverRedirection() {
+        var configuration = MQTTSessionConfiguration()
+        configuration.serverRedirection = MQTTServerRedirection(serverReference: "broker-2:1883")
+        var temporary = SessionHarness(configuration)
+        var reference = MQTTProperties()
+        reference.serverReference = "broker-2:1883"
+        #expect(temporary.connect(F.connect(.v5, id: "a")) == [
+            .send([.connack(MQTTConnAck(reasonCode: .useAnotherServer, properties: reference))]), .close(nil),
+        ])
+        #expect(temporary.session.phase == .closed)
+
+        configuration.serverRedirection?.permanent = true
+        var moved = SessionHarness(configuration)
+        #expect(moved.connect(F.connect(.v5, id: "a")) == [
+            .send([.connack(MQTTConnAck(reasonCode: .serverMoved, properties: reference))]), .close(nil),
+        ])
+
+        var old = SessionHarness(configuration)
+        #expect(old.connect(F.connect(.v3_1_1, id: "a")) == [
+            .send([.connack(MQTTConnAck(reasonCode: .serverUnavailable))]), .close(nil),
+        ])
+    }
+
     @Test("3.1.1 empty client id: assigned silently with clean session, rejected (0x02) without")
     func v311EmptyIdentifier() {
         var clean = SessionHarness(connection: 3)

@@ -3,6 +3,13 @@ extension MQTTSession {
     mutating func handleConnect(_ connect: MQTTConnect, now: UInt64, into out: inout MQTTSessionActions) {
         version = connect.protocolVersion
         let isV5 = version == .v5
+        if let redirection = configuration.serverRedirection {
+            // MQTT 5.0 §4.11: redirect with a Server Reference; 3.x has only "Server unavailable".
+            out.send(.connack(redirection.connAck(for: version)))
+            out.append(.close(nil))
+            phase = .closed
+            return
+        }
         if isV5 && connect.properties.authenticationMethod != nil {
             // Enhanced authentication is not offered (MQTT 5.0 §4.12).
             refuse(.badAuthenticationMethod, into: &out)

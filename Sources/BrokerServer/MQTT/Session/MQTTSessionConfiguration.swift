@@ -23,6 +23,9 @@ public struct MQTTSessionConfiguration: Hashable, Sendable {
     /// QoS 0 message is dropped first, otherwise the oldest message; drops are counted in
     /// ``MQTTSession/statistics``.
     public var maximumQueuedMessages: Int
+    /// When set, every CONNECT is refused with a redirection to another server (operators use it
+    /// to drain a broker); `nil` accepts connections.
+    public var serverRedirection: MQTTServerRedirection? = nil
 
     /// The defaults: Receive Maximum 64, 1 MiB packets, 16 topic aliases, sessions up to a day,
     /// QoS 2, retain, 1,000 queued messages.
