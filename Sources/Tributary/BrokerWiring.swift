@@ -16,7 +16,7 @@ enum BrokerWiring {
     static func brokerConfiguration(_ config: TributaryConfig) -> MQTTBrokerConfiguration {
         let settings = config.mqttBroker
         var session = MQTTSessionConfiguration(
-            receiveMaximum: UInt16.max,
+            receiveMaximum: UInt16(clamping: settings.receiveMaximum),
             maximumPacketSize: UInt32(clamping: settings.maxPacketSize),
             maximumSessionExpiryInterval: settings.maxSessionExpiry,
             maximumQueuedMessages: settings.maxQueuedMessages)

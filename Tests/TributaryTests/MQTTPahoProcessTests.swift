@@ -239,4 +239,27 @@ for proto in (mqtt.MQTTv5, mqtt.MQTTv311):
         // paho 2.x reports the 3.1.1 return code 3 as the 5.0 equivalent, 0x88 Server unavailable.
         #expect(output.contains("4 136 None"), "MQTT 3.1.1: return code 3: \(output)")
     }
+
+    @Test func theConfiguredReceiveMaximumIsAnnounced() async throws {
+        try PahoConformanceTests.requirePaho()
+        let node = try TributaryProcess.standalone(environment: ["TRIBUTARY_MQTT_RECEIVE_MAXIMUM": "2"])
+        defer { node.signal(SIGKILL) }
+        let fields = try #require(await node.readyFields(), "stderr: \(node.standardError)")
+        let port = try #require(fields["mqtt"]?.split(separator: ":").last.map(String.init))
+        let script = """
+            import sys, time
+            import paho.mqtt.client as mqtt
+            seen = {}
+            c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="limited", protocol=mqtt.MQTTv5)
+            c.on_connect = lambda cl, u, f, rc, props: seen.update(rc=rc.value, maximum=getattr(props, "ReceiveMaximum", None))
+            c.connect(sys.argv[1], int(sys.argv[2]))
+            c.loop_start()
+            deadline = time.time() + 10
+            while "rc" not in seen and time.time() < deadline: time.sleep(0.02)
+            c.disconnect(); c.loop_stop()
+            print("connack", seen.get("rc"), seen.get("maximum"))
+            """
+        let (status, output) = try await PahoConformanceTests.python(["-c", script, "127.0.0.1", port], timeout: .seconds(60))
+        #expect(status == 0 && output.contains("connack 0 2"), "\(output)")
+    }
 }

@@ -42,6 +42,8 @@ public enum ConfigCatalog {
                       "Seconds between $SYS/broker/… publications (retained); 0 disables them."),
         ConfigKeySpec("mqtt.allow-anonymous", .boolean, default: "true",
                       "Whether MQTT clients without a user name may connect."),
+        ConfigKeySpec("mqtt.receive-maximum", .integer(1...65_535), default: "65535",
+                      "Receive Maximum the broker announces to MQTT 5 clients: unacknowledged QoS 1/2 PUBLISH a client may send at once; one more closes the connection (0x93). 65535 is not announced (the protocol default)."),
         ConfigKeySpec("mqtt.redirect-to", .text(allowEmpty: true), default: "",
                       "When set (host[:port]), every MQTT CONNECT is refused with a redirection there: 5.0 clients get 0x9C Use another server (0x9D Server moved with mqtt.redirect-permanent) and the Server Reference, 3.x clients return code 3. Empty accepts connections."),
         ConfigKeySpec("mqtt.redirect-permanent", .boolean, default: "false",

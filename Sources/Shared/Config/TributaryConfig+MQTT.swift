@@ -15,6 +15,8 @@ extension TributaryConfig {
         public var sysInterval: Int
         /// `mqtt.allow-anonymous`.
         public var allowAnonymous: Bool
+        /// `mqtt.receive-maximum`.
+        public var receiveMaximum: Int = 65_535
         /// `mqtt.redirect-to`, or `nil` when empty.
         public var redirectTo: String? = nil
         /// `mqtt.redirect-permanent`.

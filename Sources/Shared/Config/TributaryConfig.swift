@@ -115,6 +115,7 @@ extension TributaryConfig {
             maxSessionExpiry: UInt32(clamping: int("mqtt.max-session-expiry")),
             sysInterval: int("mqtt.sys-interval"),
             allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true",
+            receiveMaximum: int("mqtt.receive-maximum"),
             redirectTo: optional("mqtt.redirect-to"),
             redirectPermanent: value("mqtt.redirect-permanent").trimmingSpaces == "true"
         )
