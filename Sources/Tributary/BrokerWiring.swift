@@ -103,6 +103,14 @@ struct MQTTBrokerService: Service {
     enum Listener: Sendable {
         case tcp(String, MQTTListener)
         case webSocket(String, MQTTWebSocketListener)
+
+        /// Its ready-line name and configured address.
+        var endpoint: (name: String, host: String, port: Int) {
+            switch self {
+            case .tcp(let name, let tcp): (name, tcp.configuration.host, tcp.configuration.port)
+            case .webSocket(let name, let webSocket): (name, webSocket.configuration.host, webSocket.configuration.port)
+            }
+        }
     }
 
     let broker: MQTTBroker
@@ -113,18 +121,31 @@ struct MQTTBrokerService: Service {
     func run() async throws {
         try await broker.start()
         for listener in listeners {
-            switch listener {
-            case .tcp(let name, let tcp):
-                let address = try await tcp.start()
-                report.bound(name, port: address.port ?? tcp.configuration.port)
-            case .webSocket(let name, let webSocket):
-                let address = try await webSocket.start()
-                report.bound(name, port: address.port ?? webSocket.configuration.port)
+            let (name, host, port) = listener.endpoint
+            do {
+                switch listener {
+                case .tcp(_, let tcp):
+                    let address = try await tcp.start()
+                    report.bound(name, port: address.port ?? port)
+                case .webSocket(_, let webSocket):
+                    let address = try await webSocket.start()
+                    report.bound(name, port: address.port ?? port)
+                }
+            } catch {
+                // A listener that cannot bind stops the node with its name and address, after the
+                // broker (already following its journal shards) and the other listeners stop.
+                FileHandle.standardError.write(Data("tributary: cannot listen for \(name) on \(host):\(port): \(error)\n".utf8))
+                await stop()
+                throw error
             }
         }
         readiness.set("mqtt", ready: true)
         try? await gracefulShutdown()
         readiness.set("mqtt", ready: false)
+        await stop()
+    }
+
+    private func stop() async {
         // Stop accepting everywhere, let the broker disconnect its clients (5.0: 0x8B) and store
         // their sessions, then close what a WebSocket listener still holds.
         for listener in listeners {

@@ -57,4 +57,23 @@ struct MQTTStandaloneProcessTests {
         second.signal(SIGTERM)
         #expect(await second.exitStatus() == 0, "stderr: \(second.standardError)")
     }
+
+    /// A port taken by another process stops the node with a message naming the listener, instead
+    /// of leaving it running half started.
+    @Test func aTakenMQTTPortStopsTheNodeNamingTheListener() async throws {
+        let data = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        let occupant = try TributaryProcess.standalone()
+        defer { occupant.signal(SIGKILL) }
+        let fields = try #require(await occupant.readyFields(), "stderr: \(occupant.standardError)")
+        let taken = try #require(fields["mqtt-ws"]?.split(separator: ":").last.map(String.init))
+
+        let second = try TributaryProcess([
+            "standalone", "--data-dir", data, "--admin-port", "0", "--rpc-port", "0", "--mqtt-port", "0", "--ws-port", taken,
+        ])
+        let status = await second.exitStatus(timeout: .seconds(60))
+        if status == nil { second.signal(SIGKILL) }
+        #expect(status != nil && status != 0, "the node must exit, not hang: \(second.standardError.suffix(2000))")
+        #expect(second.standardError.contains("cannot listen for mqtt-ws on 0.0.0.0:\(taken)"), "\(second.standardError.suffix(2000))")
+    }
 }

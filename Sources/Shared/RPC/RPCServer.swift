@@ -140,9 +140,15 @@ public final class RPCServer: Service, Sendable {
     public func run() async throws {
         try await self.start()
         guard let serverChannel = self.state.withLockedValue({ $0.serverChannel }) else { return }
-        await withGracefulShutdownHandler {
-            try? await serverChannel.closeFuture.get()
-        } onGracefulShutdown: {
+        // A graceful shutdown or a cancelled service group (another service failed) both stop
+        // accepting; then calls in flight are drained.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await serverChannel.closeFuture.get()
+            } onGracefulShutdown: {
+                serverChannel.close(promise: nil)
+            }
+        } onCancel: {
             serverChannel.close(promise: nil)
         }
         await self.drain()
