@@ -132,9 +132,14 @@ public final class MQTTWebSocketListener: Service, Sendable {
     public func run() async throws {
         try await start()
         guard let serverChannel = state.withLockedValue({ $0.serverChannel }) else { return }
-        await withGracefulShutdownHandler {
-            try? await serverChannel.closeFuture.get()
-        } onGracefulShutdown: {
+        // Graceful shutdown, or a cancelled service group (another service failed), stops it.
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                try? await serverChannel.closeFuture.get()
+            } onGracefulShutdown: {
+                serverChannel.close(promise: nil)
+            }
+        } onCancel: {
             serverChannel.close(promise: nil)
         }
         await shutdown()

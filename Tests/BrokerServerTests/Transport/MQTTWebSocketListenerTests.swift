@@ -3,6 +3,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import NIOSSL
 import NIOWebSocket
 import Testing
@@ -144,6 +145,27 @@ struct MQTTWebSocketListenerTests {
             #expect(data.readWebSocketErrorCode() == .goingAway)
             try await client.waitForClose()
             #expect(await Self.eventually { listener.connectionCount == 0 })
+        }
+    }
+
+    @Test("run() returns and stops accepting when its task is cancelled (a failed service group)")
+    func runStopsOnCancellation() async throws {
+        let listener = MQTTWebSocketListener(configuration: .init(), logger: Self.logger, configureMQTT: MQTTEchoServerHandler.configure)
+        let returned = NIOLockedValueBox(false)
+        let running = Task {
+            try? await listener.run()
+            returned.withLockedValue { $0 = true }
+        }
+        #expect(await Self.eventually { listener.localAddress != nil })
+        let port = try #require(listener.localAddress?.port)
+        running.cancel()
+        let stopped = await Self.eventually(timeout: .seconds(20)) { returned.withLockedValue { $0 } }
+        #expect(stopped, "run() did not return after cancellation")
+        if !stopped { await listener.shutdown() }
+        await #expect(throws: (any Error).self) {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(host: "127.0.0.1", port: port).get()
+            try? await channel.close()
         }
     }
 
