@@ -81,15 +81,15 @@ struct BenchMQTTSummary {
             ("clients", "\(s.scenario == .conn ? s.clients : s.publishers + s.subscribers)"),
             ("publishers", "\(s.publishers)"), ("subscribers", "\(s.subscribers)"),
             ("payloadBytes", "\(s.payloadBytes)"), ("rate", "\(s.rate)"),
-            ("seconds", Self.format(self.seconds)),
+            ("seconds", BenchLatencyRecorder.format(self.seconds)),
             ("sent", "\(self.sent)"), ("received", "\(self.received)"), ("acked", "\(self.acked)"),
             ("errors", "\(self.errors)"),
-            ("pubMsgsPerSecond", Self.format(self.publishRate)), ("subMsgsPerSecond", Self.format(self.receiveRate)),
-            ("pubMBPerSecond", Self.format(self.publishMegabytes)), ("subMBPerSecond", Self.format(self.receiveMegabytes)),
+            ("pubMsgsPerSecond", BenchLatencyRecorder.format(self.publishRate)), ("subMsgsPerSecond", BenchLatencyRecorder.format(self.receiveRate)),
+            ("pubMBPerSecond", BenchLatencyRecorder.format(self.publishMegabytes)), ("subMBPerSecond", BenchLatencyRecorder.format(self.receiveMegabytes)),
             ("connected", "\(self.connected)"), ("connectFailures", "\(self.connectFailures)"),
         ]
         if let held { fields.append(("held", "\(held)")) }
-        if self.connectSeconds != nil { fields.append(("connectsPerSecond", Self.format(self.connectRate))) }
+        if self.connectSeconds != nil { fields.append(("connectsPerSecond", BenchLatencyRecorder.format(self.connectRate))) }
         fields += [
             ("latency", Self.quoted(self.latencyKind)), ("latencySamples", "\(self.samples)"),
             ("p50Micros", "\(self.p50)"), ("p90Micros", "\(self.p90)"), ("p99Micros", "\(self.p99)"),
@@ -108,13 +108,13 @@ struct BenchMQTTSummary {
             heading += ", \(s.clients) clients"
             lines.append(heading)
             lines.append("connections: \(self.connected) connected, \(self.connectFailures) failed, \(self.held ?? 0) held at the end")
-            lines.append("connect rate: \(Self.format(self.connectRate)) connects/s")
+            lines.append("connect rate: \(BenchLatencyRecorder.format(self.connectRate)) connects/s")
         } else {
             heading += ", \(s.publishers) publisher(s), \(s.subscribers) subscriber(s), payload \(s.payloadBytes) B"
             lines.append(heading)
-            lines.append("messages: \(self.sent) sent, \(self.received) received, \(self.acked) acked, \(self.errors) errors in \(Self.format(self.seconds)) s")
-            lines.append("publish: \(Self.format(self.publishRate)) msgs/s, \(Self.format(self.publishMegabytes)) MB/s")
-            lines.append("receive: \(Self.format(self.receiveRate)) msgs/s, \(Self.format(self.receiveMegabytes)) MB/s")
+            lines.append("messages: \(self.sent) sent, \(self.received) received, \(self.acked) acked, \(self.errors) errors in \(BenchLatencyRecorder.format(self.seconds)) s")
+            lines.append("publish: \(BenchLatencyRecorder.format(self.publishRate)) msgs/s, \(BenchLatencyRecorder.format(self.publishMegabytes)) MB/s")
+            lines.append("receive: \(BenchLatencyRecorder.format(self.receiveRate)) msgs/s, \(BenchLatencyRecorder.format(self.receiveMegabytes)) MB/s")
         }
         if self.samples > 0 {
             lines.append("\(self.latencyKind) latency µs: p50 \(self.p50)  p90 \(self.p90)  p99 \(self.p99)  p999 \(self.p999)  max \(self.max)")
@@ -127,10 +127,6 @@ struct BenchMQTTSummary {
 
     private static func rate(_ count: Int, _ seconds: Double) -> Double {
         seconds > 0 ? Double(count) / seconds : 0
-    }
-
-    private static func format(_ value: Double) -> String {
-        "\((value * 100).rounded() / 100)"
     }
 
     private static func quoted(_ text: String) -> String {

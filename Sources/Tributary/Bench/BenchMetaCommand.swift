@@ -83,7 +83,7 @@ struct BenchMetaCommand: AsyncParsableCommand {
         if !self.json { print("writing to \(runner.description)") }
         let recorder = BenchLatencyRecorder(stopAt: .now() + .seconds(Int64(self.duration)), maxCalls: nil)
         let started = NIODeadline.now()
-        let progress = Task { await Self.reportProgress(recorder, quiet: self.json) }
+        let progress = Task { await recorder.reportProgress(unit: "writes", failureWord: "errors", quiet: self.json) }
         defer { progress.cancel() }
         do {
             try await runner.run(concurrency: self.concurrency, recorder: recorder)
@@ -95,24 +95,6 @@ struct BenchMetaCommand: AsyncParsableCommand {
         progress.cancel()
         await runner.close()
         self.printSummary(target: runner.name, recorder: recorder, elapsed: elapsed)
-    }
-
-    private static func reportProgress(_ recorder: BenchLatencyRecorder, quiet: Bool) async {
-        var last = 0
-        var second = 0
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: .seconds(1))
-            } catch {
-                return
-            }
-            second += 1
-            let completed = recorder.completed
-            if !quiet {
-                print("[\(second)s] \(completed - last) writes/s, \(completed) total, \(recorder.failed) errors")
-            }
-            last = completed
-        }
     }
 
     private func printSummary(target: String, recorder: BenchLatencyRecorder, elapsed: Double) {
@@ -128,21 +110,16 @@ struct BenchMetaCommand: AsyncParsableCommand {
             print(
                 "{\"target\":\"\(target)\",\"concurrency\":\(self.concurrency),\"valueBytes\":\(self.valueSize),"
                     + "\"keys\":\(self.keys),\"writes\":\(completed),\"errors\":\(recorder.failed),"
-                    + "\"seconds\":\(Self.format(elapsed)),\"writesPerSecond\":\(Self.format(rate)),"
+                    + "\"seconds\":\(BenchLatencyRecorder.format(elapsed)),\"writesPerSecond\":\(BenchLatencyRecorder.format(rate)),"
                     + "\"p50Micros\":\(p50),\"p90Micros\":\(p90),\"p99Micros\":\(p99),\"p999Micros\":\(p999),\"maxMicros\":\(max)}"
             )
         } else {
             print("""
-                \(target): \(completed) writes (\(recorder.failed) errors) in \(Self.format(elapsed)) s, \
+                \(target): \(completed) writes (\(recorder.failed) errors) in \(BenchLatencyRecorder.format(elapsed)) s, \
                 concurrency \(self.concurrency), value \(self.valueSize) B, \(self.keys) keys
-                throughput: \(Self.format(rate)) writes/s
+                throughput: \(BenchLatencyRecorder.format(rate)) writes/s
                 latency µs: p50 \(p50)  p90 \(p90)  p99 \(p99)  p999 \(p999)  max \(max)
                 """)
         }
-    }
-
-    private static func format(_ value: Double) -> String {
-        let scaled = (value * 100).rounded() / 100
-        return "\(scaled)"
     }
 }

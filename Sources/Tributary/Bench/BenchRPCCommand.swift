@@ -67,7 +67,7 @@ struct BenchRPCCommand: AsyncParsableCommand {
             maxCalls: self.calls
         )
         let started = NIODeadline.now()
-        let progress = Task { await Self.reportProgress(recorder, started: started, quiet: self.json) }
+        let progress = Task { await recorder.reportProgress(unit: "calls", failureWord: "failed", quiet: self.json) }
         defer { progress.cancel() }
 
         let mode: String
@@ -157,24 +157,6 @@ struct BenchRPCCommand: AsyncParsableCommand {
         try? await server.close()
     }
 
-    private static func reportProgress(_ recorder: BenchLatencyRecorder, started: NIODeadline, quiet: Bool) async {
-        var last = 0
-        var second = 0
-        while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: .seconds(1))
-            } catch {
-                return
-            }
-            second += 1
-            let completed = recorder.completed
-            if !quiet {
-                print("[\(second)s] \(completed - last) calls/s, \(completed) total, \(recorder.failed) failed")
-            }
-            last = completed
-        }
-    }
-
     private func printSummary(mode: String, recorder: BenchLatencyRecorder, elapsed: Double) {
         let histogram = recorder.snapshot
         let completed = recorder.completed
@@ -187,21 +169,16 @@ struct BenchRPCCommand: AsyncParsableCommand {
             print(
                 "{\"mode\":\"\(mode)\",\"connections\":\(self.connections),\"concurrency\":\(self.concurrency),"
                     + "\"payloadBytes\":\(self.payload),\"calls\":\(completed),\"failed\":\(recorder.failed),"
-                    + "\"seconds\":\(Self.format(elapsed)),\"callsPerSecond\":\(Self.format(rate)),"
+                    + "\"seconds\":\(BenchLatencyRecorder.format(elapsed)),\"callsPerSecond\":\(BenchLatencyRecorder.format(rate)),"
                     + "\"p50Micros\":\(p50),\"p99Micros\":\(p99),\"p999Micros\":\(p999),\"maxMicros\":\(max)}"
             )
         } else {
             print("""
-                \(mode): \(completed) calls (\(recorder.failed) failed) in \(Self.format(elapsed)) s over \(self.connections) connection(s), \
+                \(mode): \(completed) calls (\(recorder.failed) failed) in \(BenchLatencyRecorder.format(elapsed)) s over \(self.connections) connection(s), \
                 concurrency \(self.concurrency), payload \(self.payload) B
-                throughput: \(Self.format(rate)) calls/s
+                throughput: \(BenchLatencyRecorder.format(rate)) calls/s
                 latency µs: p50 \(p50)  p99 \(p99)  p999 \(p999)  max \(max)
                 """)
         }
-    }
-
-    private static func format(_ value: Double) -> String {
-        let scaled = (value * 100).rounded() / 100
-        return "\(scaled)"
     }
 }
