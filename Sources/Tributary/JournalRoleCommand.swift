@@ -42,20 +42,15 @@ struct JournalRoleCommand: AsyncParsableCommand {
         ])
         Observability.bootstrap(log: config.log)
         let logger = Logger(label: "tributary.journal")
-        let clientTLS: NIOSSLContext?
-        do {
-            clientTLS = try config.rpc.tls.makeClientContext()
-        } catch {
-            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        let assembly = try NodeAssembly(config: config, mode: "journal", logger: logger)
+        // The meta client presents the node's RPC certificate (reloaded on SIGHUP for new connections).
+        let clientTLS = assembly.rpcTLS?.client
         let addresses = (meta ?? "").split(separator: ",").map(String.init)
         let metaClient = MetaClient(addresses: addresses) { address in
             var configuration = RPCClientConfiguration(endpoints: RPCEndpoint(address).map { [$0] } ?? [])
-            configuration.tls = clientTLS
+            configuration.tlsSource = clientTLS
             return RPCClient(configuration: configuration, logger: Logger(label: "tributary.journal.meta"))
         }
-        let assembly = try NodeAssembly(config: config, mode: "journal", logger: logger)
         let journal = try await JournalWiring.start(
             config: config, assembly: assembly, localMeta: nil, remoteMeta: metaClient, logger: logger)
         assembly.readiness.register("journal-registration")

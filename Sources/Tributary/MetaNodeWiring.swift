@@ -20,13 +20,8 @@ enum MetaNodeWiring {
         snapshotInterval: Int,
         logger: Logger
     ) throws -> MetaNode {
-        let clientTLS: NIOSSLContext?
-        do {
-            clientTLS = try config.rpc.tls.makeClientContext()
-        } catch {
-            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        // Peers connect with the node's RPC certificate (reloaded on SIGHUP for new connections).
+        let clientTLS = assembly.rpcTLS?.client
         let nodeID = RaftNodeID(config.node.id)
         let node: MetaNode
         do {
@@ -41,7 +36,7 @@ enum MetaNodeWiring {
                 logger: logger
             ) { address in
                 var configuration = RPCClientConfiguration(endpoints: RPCEndpoint(address).map { [$0] } ?? [])
-                configuration.tls = clientTLS
+                configuration.tlsSource = clientTLS
                 return RPCClient(configuration: configuration, logger: Logger(label: "tributary.meta.peer"))
             }
         } catch {

@@ -18,11 +18,20 @@ struct NodeAssembly {
     let readiness = NodeReadiness()
     /// The listeners' bound ports, once all are bound (for addresses advertised in meta).
     let listenerPorts = ListenerPorts()
+    /// The RPC TLS contexts (`rpc.tls.*`), reloaded on SIGHUP; nil when the RPC is plain TCP.
+    /// Inter-node clients take ``RPCTLSReloader/client``.
+    let rpcTLS: RPCTLSReloader?
 
     init(config: TributaryConfig, mode: String, logger: Logger) throws {
         self.config = config
         self.mode = mode
         self.logger = logger
+        do {
+            self.rpcTLS = try RPCTLSReloader(files: config.rpc.tls)
+        } catch {
+            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
         do {
             self.dataDirectory = try DataDirectory(path: config.node.dataDir)
         } catch {
@@ -51,6 +60,7 @@ struct NodeAssembly {
         makeServices: (StartupReport) -> [any Service]
     ) async throws {
         let readiness = self.readiness
+        let rpcTLS = self.rpcTLS
         let mode = self.mode
         let config = self.config
         let dataPath = dataDirectory.path
@@ -79,26 +89,18 @@ struct NodeAssembly {
         NodeService(nodeID: String(config.node.id), roles: roles, version: TributaryVersion.current)
             .register(into: &router)
         register(&router)
-        let tls: NIOSSLContext?
-        do {
-            tls = try config.rpc.tls.makeServerContext()
-        } catch {
-            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
-            throw ExitCode(78)
-        }
+        var rpcConfiguration = RPCServer.Configuration(
+            host: config.rpc.listener.host, port: config.rpc.listener.port, maxFrameBytes: config.rpc.maxFrameBytes)
+        rpcConfiguration.tlsSource = rpcTLS?.server
         let rpc = RPCServer(
-            configuration: .init(
-                host: config.rpc.listener.host,
-                port: config.rpc.listener.port,
-                tls: tls,
-                maxFrameBytes: config.rpc.maxFrameBytes
-            ),
+            configuration: rpcConfiguration,
             router: router,
             logger: Logger(label: "tributary.rpc")
         )
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
                 services: [.init(service: admin), .init(service: RPCListenerService(server: rpc, report: report))]
+                    + (rpcTLS.map { [ServiceGroupConfiguration.ServiceConfiguration(service: RPCTLSReloadService(reloader: $0, logger: logger))] } ?? [])
                     + makeServices(report).map { ServiceGroupConfiguration.ServiceConfiguration(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

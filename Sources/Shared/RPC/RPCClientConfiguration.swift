@@ -46,6 +46,9 @@ public struct RPCClientConfiguration: Sendable {
     public var tls: NIOSSLContext?
     /// Host name for TLS SNI and verification (defaults to the endpoint host).
     public var tlsServerHostname: String?
+    /// A replaceable TLS context read for every new connection; takes precedence over ``tls``
+    /// (certificate reload without a restart).
+    public var tlsSource: RPCTLSSource? = nil
     /// Largest frame body accepted from the server.
     public var maxFrameBytes: Int
     /// TCP connect timeout.

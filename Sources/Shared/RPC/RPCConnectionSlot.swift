@@ -134,11 +134,12 @@ final class RPCConnectionSlot: @unchecked Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let tls = configuration.tls {
-                        try sync.addHandler(NIOSSLClientHandler(
-                            context: tls,
-                            serverHostname: configuration.tlsServerHostname ?? endpoint.host
-                        ))
+                    if let tls = configuration.tlsSource?.context ?? configuration.tls {
+                        // An IP address cannot be sent as SNI: without a name, the certificate is
+                        // verified against the peer's IP address instead.
+                        let hostname = configuration.tlsServerHostname ?? endpoint.host
+                        let isAddress = (try? SocketAddress(ipAddress: hostname, port: 0)) != nil
+                        try sync.addHandler(NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : hostname))
                     }
                     try sync.addHandler(RPCClientConnectionHandler(
                         logger: logger,

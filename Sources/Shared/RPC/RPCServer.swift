@@ -23,6 +23,9 @@ public final class RPCServer: Service, Sendable {
         public var maxFrameBytes: Int
         /// How long in-flight calls may run after shutdown begins.
         public var shutdownGracePeriod: TimeAmount
+        /// A replaceable TLS context read for every accepted connection; takes precedence over
+        /// ``tls`` (certificate reload without a restart).
+        public var tlsSource: RPCTLSSource? = nil
 
         /// Creates a configuration.
         public init(
@@ -98,7 +101,7 @@ public final class RPCServer: Service, Sendable {
                 guard let self else { return channel.close() }
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let tls = configuration.tls {
+                    if let tls = configuration.tlsSource?.context ?? configuration.tls {
                         try sync.addHandler(NIOSSLServerHandler(context: tls))
                     }
                     try sync.addHandler(RPCServerConnectionHandler(
@@ -117,7 +120,7 @@ public final class RPCServer: Service, Sendable {
         guard let address = channel.localAddress else {
             throw RPCError(.internal, "server channel has no local address")
         }
-        logger.info("RPC server listening", metadata: ["address": "\(address)", "tls": "\(configuration.tls != nil)"])
+        logger.info("RPC server listening", metadata: ["address": "\(address)", "tls": "\(configuration.tls != nil || configuration.tlsSource != nil)"])
         return address
     }
 
