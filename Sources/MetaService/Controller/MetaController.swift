@@ -1,4 +1,5 @@
 import Logging
+import Metrics
 import NIOConcurrencyHelpers
 import NIOCore
 import Shared
@@ -33,6 +34,8 @@ public final class MetaController: Sendable {
     public let restartDelay: Duration
     private let logger: Logger
     private let state: NIOLockedValueBox<State>
+    /// 1 while this node's controller runs its tasks (it leads), else 0.
+    private let leadingGauge: Gauge
 
     /// Creates the controller of `node` with `tasks` (besides the built-in ``NodeHistoryTask``).
     public init(node: MetaNode, tasks: [any MetaControllerTask] = [], logger: Logger, restartDelay: Duration = .seconds(1)) {
@@ -47,6 +50,7 @@ public final class MetaController: Sendable {
             options: MetaClient.Options(timeout: .seconds(5), attemptTimeout: .seconds(2), backoff: .milliseconds(100))
         ) { _ in transport }
         self.state = NIOLockedValueBox(State(tasks: [NodeHistoryTask()] + tasks))
+        self.leadingGauge = Gauge(label: "tributary_meta_controller_leading", dimensions: [("node", String(node.configuration.id))])
     }
 
     /// Adds a task; it runs from the next leadership gain on (at once if leading and started).
@@ -102,6 +106,7 @@ public final class MetaController: Sendable {
             }
         }
         cancelled?.cancel()
+        if started || cancelled != nil { leadingGauge.record(started ? 1 : 0) }
         if started {
             logger.info("meta leader: starting controller tasks", metadata: ["term": "\(term)"])
         } else if cancelled != nil {
@@ -175,12 +180,14 @@ public final class MetaController: Sendable {
         taskLogger[metadataKey: "task"] = "\(task.name)"
         let logger = taskLogger
         let scoped = MetaControllerContext(client: context.client, logger: logger, term: context.term, nodes: context.nodes)
+        let failures = Counter(label: "tributary_meta_controller_task_failures_total", dimensions: [("task", task.name)])
         while !Task.isCancelled {
             do {
                 try await task.run(scoped)
                 return
             } catch {
                 if Task.isCancelled { return }
+                failures.increment()
                 logger.warning("controller task failed; restarting", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: restartDelay)
             }

@@ -121,6 +121,7 @@ struct MetaControllerTests {
         // Node broker/8 keeps its registration alive.
         let kept = NodeRecord(role: "broker", id: 8, address: "10.0.0.8:7000", startedAtMillis: 1_700_000_000_001)
         let registration = NodeRegistration(client: client, record: kept, ttlMillis: 600, logger: cluster.logger)
+        let keeperStarted = ContinuousClock.now
         let keeper = Task { await registration.run() }
 
         #expect(await eventually { probe.events.withLockedValue { $0.contains(.joined(silent)) } })
@@ -131,7 +132,8 @@ struct MetaControllerTests {
         #expect(dead.node == silent)
         #expect(try await client.get(silent.key).keyValue == nil)
 
-        // The renewed node outlived several TTLs and is alive in the history.
+        // The renewed node outlives several TTLs (time must pass for that) and is alive in the history.
+        try await Task.sleep(until: keeperStarted + .milliseconds(2_000), clock: .continuous)
         #expect(probe.events.withLockedValue { events in
             events.contains { if case .joined(let record) = $0 { record.role == "broker" && record.id == 8 } else { false } }
                 && !events.contains { if case .died(let record) = $0 { record.role == "broker" } else { false } }
