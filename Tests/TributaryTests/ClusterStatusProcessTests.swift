@@ -1,4 +1,5 @@
 import Foundation
+import MetaService
 import Testing
 
 /// `tributary ctl cluster status` against real processes.
@@ -100,5 +101,51 @@ struct ClusterStatusProcessTests {
 
         meta.signal(SIGTERM)
         #expect(await meta.exitStatus() == 0, "stderr: \(meta.standardError)")
+    }
+
+    @Test func aMetaFailoverKeepsLivenessTracking() async throws {
+        let ports = try await MetaClusterProcessTests.freePorts(4)
+        let cluster = MetaClusterProcessTests.Cluster(ports: Array(ports.prefix(3)))
+        for id in cluster.ids { try cluster.start(id) }
+        for id in cluster.ids {
+            _ = try #require(await cluster.processes[id]?.readyFields(), "meta \(id) not ready")
+        }
+        let members = cluster.ids.compactMap { cluster.addresses[$0] }.joined(separator: ",")
+        let journalData = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: journalData) }
+        let journal = try TributaryProcess([
+            "journal", "--id", "7", "--data-dir", journalData, "--listen", "127.0.0.1:\(ports[3])", "--meta", members,
+            "--admin-port", "0", "--lease-ttl-ms", "2000",
+        ])
+        defer { journal.signal(SIGKILL) }
+        func metaStates(_ rows: [[String: Any]]?) -> [String] {
+            (rows ?? []).filter { $0["role"] as? String == "meta" }.compactMap { $0["state"] as? String }.sorted()
+        }
+        var rows: [[String: Any]]?
+        let settled = try await eventually(timeout: .seconds(30)) {
+            rows = try await Self.statusRows(members)
+            return metaStates(rows) == ["follower", "follower", "leader"] && Self.row(rows, role: "journal", id: 7)?["state"] as? String == "alive"
+        }
+        #expect(settled, "rows: \(String(describing: rows))")
+        let leader = try #require(rows?.first { $0["role"] as? String == "meta" && $0["state"] as? String == "leader" }?["id"] as? NSNumber)
+
+        // The meta leader dies: another takes over, the dead member shows unreachable, and the
+        // journal keeps its registration alive through the new leader.
+        cluster.processes[RaftNodeID(leader.uint64Value)]?.signal(SIGKILL)
+        let failedOver = try await eventually(timeout: .seconds(30)) {
+            rows = try await Self.statusRows(members)
+            return metaStates(rows) == ["follower", "leader", "unreachable"]
+                && Self.row(rows, role: "meta", id: leader.intValue)?["state"] as? String == "unreachable"
+                && Self.row(rows, role: "journal", id: 7)?["state"] as? String == "alive"
+        }
+        #expect(failedOver, "rows: \(String(describing: rows))")
+
+        // The new leader's controller reports the journal's death.
+        journal.signal(SIGKILL)
+        let dead = try await eventually(timeout: .seconds(30)) {
+            rows = try await Self.statusRows(members)
+            return Self.row(rows, role: "journal", id: 7)?["state"] as? String == "dead"
+        }
+        #expect(dead, "rows: \(String(describing: rows))")
     }
 }
