@@ -9,7 +9,8 @@ import Shared
 ///
 /// ``events()`` is an `AsyncSequence` of ``NodeEvent``s that starts with a `.joined` for every
 /// node live at subscription time, so a task that subscribes sees every node exactly once
-/// before any later change.
+/// before any later change. Its buffer is unbounded (no event may be dropped); node changes are
+/// rare and bounded by the number of nodes, and a consumer that stops iterating is removed.
 public final class ClusterNodes: Sendable {
     private struct State {
         var nodes: [String: NodeRecord] = [:]
