@@ -136,6 +136,17 @@ struct MetaControllerTests {
         #expect(dead?.node == silent)
         #expect(try await client.get(silent.key).keyValue == nil)
 
+        // It comes back with a new lease: alive again, with the new registration.
+        let second = try await client.grantLease(ttlMillis: 60_000).id
+        let back = NodeRecord(role: "journal", id: 7, address: "10.0.0.7:7000", startedAtMillis: 1_700_000_000_500, lease: second)
+        try await client.put(back.key, back.encodedBytes, lease: second)
+        #expect(await eventually {
+            let value = try? await client.get(NodeHistoryRecord.key(role: "journal", id: 7)).keyValue?.value
+            let record = value.flatMap { try? NodeHistoryRecord(bytes: $0) }
+            return record?.state == .alive && record?.node == back
+        })
+        #expect(await eventually { probe.events.withLockedValue { $0.last { $0.record.id == 7 } } == .joined(back) })
+
         // The renewed node outlives several TTLs (time must pass for that) and is alive in the history.
         try await Task.sleep(until: keeperStarted + .milliseconds(2_000), clock: .continuous)
         #expect(probe.events.withLockedValue { events in
