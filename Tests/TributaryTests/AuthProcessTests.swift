@@ -116,8 +116,10 @@ struct AuthProcessTests {
         pipe.fileHandleForReading.readabilityHandler = { output.append($0.availableData) }
         try service.run()
         defer {
-            service.terminate()
+            // SIGKILL: the test process's children may inherit a blocked SIGTERM.
+            kill(service.processIdentifier, SIGKILL)
             service.waitUntilExit()
+            pipe.fileHandleForReading.readabilityHandler = nil
         }
         #expect(await eventually(timeout: .seconds(30)) { output.value.contains("port ") }, "service: \(output.value)")
         let servicePort = try #require(output.value.split(separator: "\n").first { $0.hasPrefix("port ") }?.dropFirst(5))
