@@ -71,12 +71,17 @@ public final class MQTTUserDirectory: Sendable {
         for record in range.keyValues {
             if let user = parse(record) { users[record.key] = user }
         }
+        install(users)
+        logger.info("mqtt users loaded", metadata: ["users": "\(users.count)", "revision": "\(range.revision)"])
+        return range.revision
+    }
+
+    /// Replaces every record (keyed by meta key).
+    func install(_ users: [String: UserRecord]) {
         state.withLockedValue { state in
             state.users = users
             state.loaded = true
         }
-        logger.info("mqtt users loaded", metadata: ["users": "\(users.count)", "revision": "\(range.revision)"])
-        return range.revision
     }
 
     private func follow(_ meta: MetaClient, from revision: UInt64) async {
