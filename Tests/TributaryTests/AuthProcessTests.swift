@@ -99,6 +99,7 @@ struct AuthProcessTests {
         try await node.runCase("x509", port: port, [
             directory + "/ca.pem", directory + "/client.pem", directory + "/client.key", directory + "/untrusted.pem",
             directory + "/untrusted.key", directory + "/expired.pem", directory + "/expired.key", clientAuth,
+            try node.port("mqtt-wss"),
         ])
         await node.stop()
     }

@@ -42,13 +42,16 @@ def check(condition, what):
         raise Failure(what)
 
 
-def attempt(host, port, proto, username=None, password=None, tls=None, client_id=None):
+def attempt(host, port, proto, username=None, password=None, tls=None, client_id=None, websocket=False):
     """CONNECT once; returns the CONNACK reason code as paho reports it (3.1.1 return codes are
     mapped by paho: 4 -> 0x86, 5 -> 0x87), or "closed" when the connection ended without a
     CONNACK (a refused TLS handshake)."""
     cid = client_id or "auth-" + uuid.uuid4().hex[:8]
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=cid,
-                         protocol=mqtt.MQTTv5 if proto == 5 else mqtt.MQTTv311)
+                         protocol=mqtt.MQTTv5 if proto == 5 else mqtt.MQTTv311,
+                         transport="websockets" if websocket else "tcp")
+    if websocket:
+        client.ws_set_options(path="/mqtt")
     if username is not None:
         client.username_pw_set(username, password)
     if tls is not None:
@@ -174,8 +177,15 @@ def tls_context(ca_file, certificate=None, key=None):
     return context
 
 
-def case_x509(host, port, ca_file, good_cert, good_key, untrusted_cert, untrusted_key, expired_cert, expired_key, required):
+def case_x509(host, port, ca_file, good_cert, good_key, untrusted_cert, untrusted_key, expired_cert, expired_key, required,
+              wss_port=None):
     required = required == "required"
+    if wss_port is not None:
+        # The same checks hold on the secure WebSocket listener.
+        expect(host, int(wss_port), 5, SUCCESS, "trusted client certificate accepted over WSS",
+               tls=tls_context(ca_file, good_cert, good_key), websocket=True)
+        expect(host, int(wss_port), 5, "closed", "untrusted client certificate refused over WSS",
+               tls=tls_context(ca_file, untrusted_cert, untrusted_key), websocket=True)
     for proto in (4, 5):
         expect(host, port, proto, SUCCESS, "trusted client certificate accepted",
                tls=tls_context(ca_file, good_cert, good_key))
