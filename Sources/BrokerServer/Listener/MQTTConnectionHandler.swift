@@ -199,6 +199,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     /// Accepted: attaches the client to the broker and starts its session. `serverData` is the
     /// Authentication Data of a completed enhanced authentication (the CONNACK carries it).
     func authenticated(_ connect: MQTTConnect, ref: MQTTConnectionRef, enhanced serverData: ByteBuffer?? = nil) {
+        broker.logger.debug("mqtt client authenticated", metadata: [
+            "client": "\(connect.clientIdentifier)", "user": "\(authContext?.userName ?? "")",
+            "mechanism": "\(authContext?.mechanism.rawValue ?? "none")"])
         // An empty identifier gets `<prefix><connection number>` from the session (if it is
         // accepted at all); it is registered before the session subscribes, and nothing stored
         // under it is resumed (numbers restart with the process).
