@@ -403,6 +403,20 @@ def case_scram(host, port, user, password):
     check(code == BAD_AUTH_METHOD, f"an unsupported method: CONNACK {code:#x}")
     raw.sock.close()
 
+    # Another packet than AUTH while the broker waits for client-final: CONNACK 0x82, closed.
+    raw = Raw(host, port)
+    scram = SCRAMClient(user, password)
+    variable = utf8("MQTT") + bytes([5, 0x02]) + struct.pack(">H", 30) + auth_properties("SCRAM-SHA-256", scram.first())
+    raw.send(0x10, variable + utf8("scram-" + uuid.uuid4().hex[:8]))
+    packet = raw.read()
+    check(packet is not None and packet[0] == 0xF0, f"AUTH 0x18 after CONNECT, got {packet!r}")
+    raw.send(0xC0, b"")
+    packet = raw.read()
+    check(packet is not None and packet[0] == 0x20 and packet[1][1] == 0x82,
+          f"PINGREQ during the exchange: CONNACK 0x82, got {packet!r}")
+    check(raw.read() is None, "the connection is closed after the refusal")
+    raw.sock.close()
+
 
 CASES = {"password": case_password, "expect": case_expect, "jwt": case_jwt, "x509": case_x509,
          "http": case_http, "scram": case_scram}
