@@ -23,6 +23,10 @@ struct AuthProcessTests {
         #expect(list.output.contains("default/root  super=yes"), "\(list)")
         let stored = try await node.ctl(["kv", "get", "/security/users/default/alice"])
         #expect(stored.output.contains("pbkdf2-sha256$1000$") && !stored.output.contains("s3cret"), "\(stored)")
+        let badName = try await node.ctl(["user", "add", "a/b", "--password-stdin", "--iterations", "1000"], input: "x\n")
+        #expect(badName.status != 0 && badName.error.contains("must not contain '/'"), "\(badName)")
+        let emptyPassword = try await node.ctl(["user", "add", "carol", "--password-stdin"], input: "\n")
+        #expect(emptyPassword.status != 0 && emptyPassword.error.contains("no password"), "\(emptyPassword)")
         let noPassword = try await node.ctl(["user", "add", "bob"])
         #expect(noPassword.status != 0 && noPassword.error.contains("--password-stdin"), "\(noPassword)")
 
