@@ -10,7 +10,10 @@ struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "Administer a running Tributary node or cluster.",
-        subcommands: [Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlClusterCommand.self]
+        subcommands: [
+            Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlClusterCommand.self,
+            CtlUserCommand.self,
+        ]
     )
 
     /// `tributary ctl status`: the node's id, roles, version and uptime.
