@@ -119,7 +119,11 @@ public struct ShardMetadata: Sendable, Hashable {
             segments.append(Segment(baseOffset: base, replicas: replicas, leader: leader, epoch: epoch, sealed: sealed))
         }
         var settings: ShardSettings?
-        if buffer.readableBytes > 0, try buffer.readBool("has settings") {
+        if buffer.readableBytes > 0 {
+            // Only present with settings: a false flag is not a valid encoding.
+            guard try buffer.readBool("has settings") else {
+                throw .invalidValue(what: "shard record", reason: "settings flag without settings")
+            }
             settings = try ShardSettings(decoding: &buffer)
         }
         self.init(replicationFactor: replicationFactor, state: state, segments: segments, settings: settings)

@@ -74,6 +74,14 @@ struct JournalAPIWireTests {
         try roundTrip(withRecord, optionalTail: 1)
         #expect(try ShardMetadata(bytes: record.encodedBytes) == record)
         #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: record.encodedBytes + [0]) }
+        // A replicated shard's record carries its settings; a pending one has no segments.
+        let pending = ShardMetadata(replicationFactor: 3, segments: [], settings: settings)
+        #expect(try ShardMetadata(bytes: pending.encodedBytes) == pending)
+        var placed = pending
+        placed.segments = [.init(baseOffset: 0, replicas: [3, 1, 2], leader: 3, epoch: 1)]
+        #expect(try ShardMetadata(bytes: placed.encodedBytes) == placed)
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: placed.encodedBytes + [0]) }
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: Array(placed.encodedBytes.dropLast())) }
         #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: [2] + record.encodedBytes.dropFirst()) }
     }
 
