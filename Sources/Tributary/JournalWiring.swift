@@ -120,8 +120,8 @@ enum JournalWiring {
         return Role(store: store, threadPool: threadPool, catalog: catalog, localClient: client, replicas: replicas, cluster: cluster)
     }
 
-    /// Runs the node's segment placement duties until graceful shutdown: opening the replicas
-    /// meta assigns to it, and (on the lowest-id live node) the ``SegmentController``.
+    /// Opens the replicas meta assigns to this node until graceful shutdown (placement and
+    /// failover are the meta leader's ``SegmentControllerTask``).
     struct ReplicationService: Service {
         let nodeID: UInt64
         let replicas: ReplicatedSegmentStore
@@ -130,13 +130,7 @@ enum JournalWiring {
 
         func run() async throws {
             let assignment = SegmentAssignmentService(nodeID: nodeID, replicas: replicas, cluster: cluster, logger: logger)
-            let controller = SegmentController(nodeID: nodeID, cluster: cluster, logger: logger)
-            await cancelWhenGracefulShutdown {
-                await withTaskGroup(of: Void.self) { group in
-                    group.addTask { await assignment.run() }
-                    group.addTask { await controller.run() }
-                }
-            }
+            await cancelWhenGracefulShutdown { await assignment.run() }
         }
     }
 }

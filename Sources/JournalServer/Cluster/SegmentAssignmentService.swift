@@ -65,7 +65,7 @@ public final class SegmentAssignmentService: Sendable {
                     }
                     // A restarted leader cannot resume its segment (its in-memory state is gone),
                     // and its lease may not have expired: it seals the segment itself.
-                    let sealed = (try? await SegmentController(nodeID: nodeID, cluster: cluster, logger: logger).seal(shard: shard)) ?? false
+                    let sealed = (try? await SegmentController(cluster: cluster, logger: logger).seal(shard: shard)) ?? false
                     if sealed { refused.withLock { _ = $0.insert(key) } }
                 }
             }

@@ -14,18 +14,15 @@ import Shared
 ///   seal offset, and the segment is recorded sealed there (with the replicas that hold it all)
 ///   together with the next segment on live nodes at epoch + 2.
 ///
-/// Every journal node runs one; only the live node with the lowest id acts (``run()``), and a
-/// node that cannot resume leading a segment after a restart seals it itself (``seal(shard:)``).
+/// The meta leader runs it (``SegmentControllerTask``); a journal node that cannot resume
+/// leading a segment after a restart seals that segment itself (``seal(shard:)``).
 public struct SegmentController: Sendable {
-    /// This node's id.
-    public let nodeID: UInt64
     /// The cluster (meta and node connections).
     public let cluster: JournalClusterClient
     let logger: Logger
 
     /// Creates a controller.
-    public init(nodeID: UInt64, cluster: JournalClusterClient, logger: Logger) {
-        self.nodeID = nodeID
+    public init(cluster: JournalClusterClient, logger: Logger) {
         self.cluster = cluster
         self.logger = logger
     }
@@ -36,7 +33,7 @@ public struct SegmentController: Sendable {
         var changes = cluster.changes().makeAsyncIterator()
         var view = cluster.view
         while !Task.isCancelled {
-            let unfinished = view.nodes.keys.min() == nodeID ? await reconcile(view) : false
+            let unfinished = await reconcile(view)
             if unfinished {
                 try? await Task.sleep(nanoseconds: 200_000_000)
                 view = cluster.view
