@@ -79,8 +79,24 @@ struct JournalReplicationProcessTests {
         #expect(describe.out.contains("replicas=\(first.replicas.map(String.init).joined(separator: ","))") && describe.out.contains("leader=\(first.leader)"),
                 "describe: \(describe.out) \(describe.err)")
 
-        // Four writers append one record per call; every acknowledgement is kept with its offset.
+        // Four writers append one record per call; every acknowledged record is kept with its
+        // offset. A tail follows the shard from offset 0 across the failovers.
         let load = Load()
+        let tailed = Load()
+        let tail = Task {
+            do {
+                for try await batch in client.tail(shard: "orders", from: 0) {
+                    tailed.acks.withLock { acks in
+                        for record in batch.records {
+                            acks.append(Ack(value: String(buffer: record.value ?? ByteBuffer()), offset: record.offset, at: .now))
+                        }
+                    }
+                }
+            } catch {
+                tailed.failures.withLock { $0.append("tail: \(error)") }
+            }
+        }
+        defer { tail.cancel() }
         let writers = Task {
             await withTaskGroup(of: Void.self) { group in
                 for writer in 0..<4 {
@@ -157,6 +173,16 @@ struct JournalReplicationProcessTests {
         let byOffset = Dictionary(records.map { ($0.offset, String(buffer: $0.value ?? ByteBuffer())) }, uniquingKeysWith: { a, _ in a })
         let lost = acks.filter { byOffset[$0.offset] != $0.value }
         #expect(lost.isEmpty, "acknowledged records missing or moved: \(lost.prefix(5).map { "\($0.offset)=\($0.value)" })")
+
+        // The tail crossed every segment boundary and node failure: each offset once, in order,
+        // the same records as the read.
+        let caughtUp = await eventually(timeout: .seconds(30)) { tailed.count >= records.count }
+        #expect(caughtUp, "tail delivered \(tailed.count) of \(records.count); \(tailed.failures.withLock { $0 })")
+        tail.cancel()
+        _ = await tail.result
+        let tailedRecords = tailed.acks.withLock { $0 }
+        #expect(tailedRecords.map(\.offset) == Array(offsets.prefix(tailedRecords.count)), "tail offsets dense, in order, once each")
+        #expect(tailedRecords.prefix(records.count).map(\.value) == records.map { String(buffer: $0.value ?? ByteBuffer()) })
 
         await client.close()
         await metaClient.close()
