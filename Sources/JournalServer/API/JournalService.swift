@@ -62,6 +62,10 @@ public struct JournalService: Sendable {
             }.answer(on: context)
         }
         router.register(JournalAPI.deleteShard) { request, context in
+            if let replicas, !replicas.replicas(of: request.shard).isEmpty {
+                return context.eventLoop.makeFailedFuture(
+                    RPCError(.failedPrecondition, "shard '\(request.shard)' is replicated; deleting replicated shards is not supported yet"))
+            }
             let deleted = store.delete(shard: request.shard)
             guard let catalog else { return deleted.map { RPCEmpty() }.answer(on: context) }
             return deleted.hop(to: context.eventLoop).flatMap {
@@ -76,7 +80,8 @@ public struct JournalService: Sendable {
             }.answer(on: context)
         }
         router.register(JournalAPI.listShards) { _, context in
-            context.eventLoop.makeSucceededFuture(JournalShardList(shards: store.list()))
+            let replicated = replicas?.shardNames() ?? []
+            return context.eventLoop.makeSucceededFuture(JournalShardList(shards: Array(Set(store.list()).union(replicated)).sorted()))
         }
         router.register(JournalAPI.describeShard) { request, context in
             if let replicas, !replicas.replicas(of: request.shard).isEmpty {

@@ -133,6 +133,9 @@ public final class JournalClusterClient: Sendable {
 
     /// Deletes a shard on the leader of its active segment (which removes its meta record).
     public func deleteShard(_ shard: String) async throws {
+        if try await refresh(shard: shard)?.settings != nil {
+            throw RPCError(.failedPrecondition, "shard '\(shard)' is replicated; deleting replicated shards is not supported yet")
+        }
         try await retrying("delete shard '\(shard)'", shard: shard) { $0.appendTargets(shard: shard) } body: { client, options in
             try await client.deleteShard(shard, options: options)
         }
@@ -162,26 +165,30 @@ public final class JournalClusterClient: Sendable {
 
     /// Appends records as one batch to the active segment's leader and returns once they are
     /// acknowledged (durable per the shard's policy); retried on another leader if it moved.
-    public func append(shard: String, records: [Record]) async throws -> JournalAppendResponse {
+    /// `ackPolicy`: how many replicas must hold the records durably (`nil`: `quorum`).
+    public func append(shard: String, records: [Record], ackPolicy: ReplicaAckPolicy? = nil) async throws -> JournalAppendResponse {
         try await retrying("append to '\(shard)'", shard: shard) { $0.appendTargets(shard: shard) } body: { client, options in
-            try await client.append(shard: shard, records: records, options: options)
+            try await client.append(shard: shard, records: records, ackPolicy: ackPolicy, options: options)
         }
     }
 
     /// ``append(shard:records:)`` as a future (the broker's hot path): when the leader is known
     /// the first attempt is one RPC with no `Task`; only a retry goes through the async path.
-    public func appendFuture(shard: String, records: [Record]) -> EventLoopFuture<JournalAppendResponse> {
+    public func appendFuture(shard: String, records: [Record], ackPolicy: ReplicaAckPolicy? = nil) -> EventLoopFuture<JournalAppendResponse> {
         let cached: String? = state.withLock { state in
             state.view.appendTargets(shard: shard).first.flatMap { state.view.nodes[$0] }
         }
         guard let address = cached else {
-            return eventLoopGroup.any().makeFutureWithTask { try await self.append(shard: shard, records: records) }
+            return eventLoopGroup.any().makeFutureWithTask { try await self.append(shard: shard, records: records, ackPolicy: ackPolicy) }
         }
         let attempt = RPCCallOptions(timeout: options.attemptTimeout)
-        return JournalClient(transport: transport(for: address)).appendFuture(shard: shard, records: records, options: attempt)
+        return JournalClient(transport: transport(for: address)).appendFuture(
+            shard: shard, records: records, ackPolicy: ackPolicy, options: attempt)
             .flatMapError { error in
                 guard Self.isRetryable(error) else { return self.eventLoopGroup.any().makeFailedFuture(error) }
-                return self.eventLoopGroup.any().makeFutureWithTask { try await self.append(shard: shard, records: records) }
+                return self.eventLoopGroup.any().makeFutureWithTask {
+                    try await self.append(shard: shard, records: records, ackPolicy: ackPolicy)
+                }
             }
     }
 

@@ -84,6 +84,11 @@ public final class ReplicatedSegmentStore: Sendable {
         replicas.withLock { $0[Key(shard: shard, segmentID: segmentID)] }
     }
 
+    /// The shards this node holds segment replicas of.
+    public func shardNames() -> Set<String> {
+        replicas.withLock { Set($0.keys.map(\.shard)) }
+    }
+
     /// This node's replicas of `shard`, by segment id.
     public func replicas(of shard: String) -> [ReplicatedSegment] {
         replicas.withLock { $0.values.filter { $0.shard == shard } }.sorted { $0.segmentID < $1.segmentID }

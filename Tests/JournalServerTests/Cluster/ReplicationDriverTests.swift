@@ -139,6 +139,46 @@ struct ReplicationDriverTests {
         }
     }
 
+    @Test("JournalService routes appends, reads, tails, list and describe of a replicated shard to the node's replicas")
+    func serviceRouting() async throws {
+        try await ReplicationTestNodes.with { nodes in
+            _ = try await nodes.openSegment(0, base: 0, epoch: 1, replicas: [1, 2, 3])
+            let fixture = try #require(nodes.fixtures[1])
+            let store = try await fixture.open()
+            var router = RPCRouter()
+            JournalService(store: store, catalog: nil, replicas: try nodes.store(1)).register(into: &router)
+            let client = JournalClient(transport: InProcessTransport(router: router, logger: ReplicationTestNodes.logger))
+            let appended = try await client.append(shard: "s", records: Self.batch("r", 3))
+            #expect(appended.baseOffset == 0 && appended.lastOffset == 2)
+            let all = try await client.append(shard: "s", records: Self.batch("all", 1), ackPolicy: .all)
+            #expect(all.baseOffset == 3)
+            // `all`: acknowledged only once every replica holds it.
+            for id: UInt64 in [1, 2, 3] {
+                #expect(try nodes.store(id).replica(shard: "s", segmentID: 0)?.log.logEndOffset == 4)
+            }
+            #expect(S.values(try await client.read(shard: "s", from: 1).records) == ["r-1", "r-2", "all-0"])
+            #expect(try await client.listShards() == ["s"])
+            #expect(try await client.describeShard("s").endOffset == 4)
+            var tailed: [Int64] = []
+            for try await batch in client.tail(shard: "s", from: 0) {
+                tailed += batch.records.map(\.offset)
+                if tailed.count >= 4 { break }
+            }
+            #expect(tailed == [0, 1, 2, 3])
+            // A follower's node refuses appends: the client retries on the leader.
+            var followerRouter = RPCRouter()
+            JournalService(store: store, catalog: nil, replicas: try nodes.store(2)).register(into: &followerRouter)
+            let follower = JournalClient(transport: InProcessTransport(router: followerRouter, logger: ReplicationTestNodes.logger))
+            await #expect { _ = try await follower.append(shard: "s", records: Self.batch("x")) } throws: { error in
+                (error as? RPCError)?.code == .notLeader
+            }
+            await #expect { try await client.deleteShard("s") } throws: { error in
+                (error as? RPCError)?.code == .failedPrecondition
+            }
+            try await store.close().get()
+        }
+    }
+
     @Test("a dead follower: quorum goes on, `all` waits; restarted, it catches up from its log end and `all` completes")
     func followerCatchUp() async throws {
         try await ReplicationTestNodes.with { nodes in
