@@ -144,22 +144,37 @@ struct CtlShardCommand: AsyncParsableCommand {
         @Option(help: "Record key (e.g. an MQTT topic).") var key: String?
         @Option(help: "Record value; without it every stdin line is one record.") var value: String?
         @Option(help: "Records per append when reading stdin.") var batch: Int = 100
+        @Option(help: "Replicated shards: acknowledge once durable on the leader, a quorum or all replicas.") var ack: String = "quorum"
+
+        var ackPolicy: ReplicaAckPolicy? {
+            switch ack {
+            case "leader": .leader
+            case "quorum": .quorum
+            case "all": .all
+            default: nil
+            }
+        }
+
+        func validate() throws {
+            guard ackPolicy != nil else { throw ValidationError("--ack must be leader, quorum or all; '\(ack)' is not") }
+        }
 
         func run() async throws {
+            let ackPolicy = self.ackPolicy
             try await connection.withClient { client in
                 let now = SegmentLog.systemClock()
                 func record(_ text: String) -> Record {
                     Record(timestamp: now, key: key.map { ByteBuffer(string: $0) }, value: ByteBuffer(string: text))
                 }
                 if let value {
-                    let ack = try await client.append(shard: name, records: [record(value)], options: connection.callOptions)
+                    let ack = try await client.append(shard: name, records: [record(value)], ackPolicy: ackPolicy, options: connection.callOptions)
                     print("appended offsets \(ack.baseOffset)-\(ack.lastOffset)")
                     return
                 }
                 var pending: [Record] = []
                 func flush() async throws {
                     guard !pending.isEmpty else { return }
-                    let ack = try await client.append(shard: name, records: pending, options: connection.callOptions)
+                    let ack = try await client.append(shard: name, records: pending, ackPolicy: ackPolicy, options: connection.callOptions)
                     print("appended offsets \(ack.baseOffset)-\(ack.lastOffset)")
                     pending = []
                 }

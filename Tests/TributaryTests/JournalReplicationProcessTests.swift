@@ -79,6 +79,13 @@ struct JournalReplicationProcessTests {
         #expect(describe.out.contains("replicas=\(first.replicas.map(String.init).joined(separator: ","))") && describe.out.contains("leader=\(first.leader)"),
                 "describe: \(describe.out) \(describe.err)")
 
+        // ctl appends to the leader with an ack policy; a bad policy is refused by name.
+        let ctlAppend = try await runCtl(
+            ["shard", "append", "orders", "--key", "k", "--value", "ctl-all", "--ack", "all", "--journal", address(first.leader), "--timeout", "20"])
+        #expect(ctlAppend.status == 0 && ctlAppend.out.contains("appended offsets 0-0"), "ctl append: \(ctlAppend.out) \(ctlAppend.err)")
+        let badAck = try await runCtl(["shard", "append", "orders", "--value", "x", "--ack", "most", "--journal", address(first.leader)])
+        #expect(badAck.status != 0 && badAck.err.contains("--ack must be leader, quorum or all"), "bad ack: \(badAck.err)")
+
         // Four writers append one record per call; every acknowledged record is kept with its
         // offset. A tail follows the shard from offset 0 across the failovers.
         let load = Load()

@@ -16,9 +16,13 @@ extension ReplicatedSegment {
         }
     }
 
-    /// Whether meta sealed the segment and `position` reached its end.
-    func isFinished(at position: Int64) -> EventLoopFuture<Bool> {
-        eventLoop.submit { self.state.value.sealedEnd.map { position >= $0 } ?? false }
+    /// Whether meta sealed the segment and `position` reached its end, and whether records
+    /// at `position` are readable (below the high watermark).
+    func tailState(at position: Int64) -> EventLoopFuture<(finished: Bool, readable: Bool)> {
+        eventLoop.submit {
+            let state = self.state.value
+            return (state.sealedEnd.map { position >= $0 } ?? false, position < state.highWatermark)
+        }
     }
 
     /// Streams the replica's records from `position` (`nil`: from the high watermark) as
@@ -34,8 +38,14 @@ extension ReplicatedSegment {
             return highWatermark.flatMap { self.tail(from: $0, filter: filter, maxBytes: maxBytes, isCancelled: isCancelled, send: send) }
         }
         if isCancelled() { return eventLoop.makeSucceededVoidFuture() }
-        return isFinished(at: position).flatMap { finished in
-            if finished { return self.eventLoop.makeSucceededVoidFuture() }
+        return tailState(at: position).flatMap { state in
+            if state.finished { return self.eventLoop.makeSucceededVoidFuture() }
+            // Nothing readable yet here (a replica that learns the high watermark late): wait.
+            guard state.readable else {
+                return self.waitForData(after: position).flatMap {
+                    self.tail(from: position, filter: filter, maxBytes: maxBytes, isCancelled: isCancelled, send: send)
+                }
+            }
             return self.read(from: max(position, self.baseOffset), maxBytes: maxBytes).flatMap { result in
                 guard result.nextOffset > position else {
                     return self.waitForData(after: position).flatMap {

@@ -213,11 +213,14 @@ public final class ReplicatedSegment: Sendable {
 
 extension ReplicatedSegment {
     /// Meta recorded the segment as sealed at `end`: everything below it on this replica is
-    /// acknowledged or kept by the seal, so readers may see it.
+    /// acknowledged or kept by the seal, so readers may see it. A replica holding less (one the
+    /// seal left out of the replica set) serves what it holds, and its tails end there: the
+    /// reader continues on a replica that has the rest.
     public func markSealed(end: Int64) {
         eventLoop.execute {
-            self.state.value.sealedEnd = end
-            self.state.value.advance(to: min(end, self.log.logEndOffset))
+            let readable = min(end, self.log.logEndOffset)
+            self.state.value.sealedEnd = readable
+            self.state.value.advance(to: readable)
             self.state.value.wake()
         }
     }

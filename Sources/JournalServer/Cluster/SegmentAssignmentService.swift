@@ -36,13 +36,15 @@ public final class SegmentAssignmentService: Sendable {
     public func apply(_ view: JournalClusterView) async {
         for (shard, record) in view.shards.sorted(by: { $0.key < $1.key }) {
             guard let settings = record.settings, record.state == .active else { continue }
-            for (index, segment) in record.segments.enumerated() where segment.replicas.contains(nodeID) {
+            for (index, segment) in record.segments.enumerated() {
                 let segmentID = UInt64(index)
                 let sealedEnd = index + 1 < record.segments.count ? record.segments[index + 1].baseOffset : nil
                 if let open = replicas.replica(shard: shard, segmentID: segmentID) {
+                    // Also a replica the seal left out of the replica set: its tails must end.
                     if let sealedEnd { open.markSealed(end: sealedEnd) }
                     continue
                 }
+                guard segment.replicas.contains(nodeID) else { continue }
                 let key = "\(shard)/\(segmentID)"
                 if refused.withLock({ $0.contains(key) }) { continue }
                 let leads = !segment.sealed && sealedEnd == nil && segment.leader == nodeID
