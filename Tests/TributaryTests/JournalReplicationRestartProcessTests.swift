@@ -77,6 +77,26 @@ struct JournalReplicationRestartProcessTests {
         let warmedUp = await eventually(timeout: .seconds(60)) { load.count >= 50 }
         #expect(warmedUp)
 
+        // A follower killed and restarted within its lease reopens its replica from its files
+        // and catches up from the leader: its high watermark reaches the leader's end.
+        let follower = try #require(before.replicas.first { $0 != before.leader })
+        processes.withLock { $0[follower] }?.signal(SIGKILL)
+        _ = await processes.withLock { $0[follower] }?.exitStatus()
+        try await startJournal(follower)
+        let afterFollower = load.count + 50
+        let continued = await eventually(timeout: .seconds(25)) { load.count >= afterFollower }
+        #expect(continued, "writes go on while a follower restarts")
+        #expect(try await client.metadata(shard: "restart").activeSegment == before, "a follower restart within its lease needs no seal")
+        let followerClient = JournalClient(transport: RPCClient(
+            endpoints: [RPCEndpoint(host: "127.0.0.1", port: ports[Int(follower)])], logger: logger))
+        let caughtUp = try await eventually(timeout: .seconds(30)) {
+            let leaderEnd = try await client.describeShard("restart").endOffset
+            let followerEnd = try await followerClient.describeShard("restart").endOffset
+            return followerEnd >= leaderEnd - 20 && followerEnd > Int64(afterFollower - 50)
+        }
+        #expect(caughtUp, "the restarted follower catches up")
+        await (followerClient.transport as? RPCClient)?.shutdown()
+
         let killedAt = ContinuousClock.now
         processes.withLock { $0[before.leader] }?.signal(SIGKILL)
         _ = await processes.withLock { $0[before.leader] }?.exitStatus()

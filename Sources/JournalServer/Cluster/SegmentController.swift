@@ -7,7 +7,8 @@ import Shared
 /// compare-and-set on their exact value (so concurrent controllers never both win):
 ///
 /// - a **pending** shard (record without segments) gets its first segment on the least loaded
-///   live journal nodes (``SegmentPlacementPlanner``), leader first, epoch 1;
+///   live journal nodes (``SegmentPlacementPlanner``), leader first, epoch 1, once as many nodes
+///   as its replication factor are live;
 /// - an **active segment with a replica whose registration is gone** (lease expired: the
 ///   node died) is sealed: epoch bumped in the record, the live replicas fenced with
 ///   `journal.sealSegment` and their durable ends collected, ``SegmentSealPlanner`` decides the
@@ -62,11 +63,12 @@ public struct SegmentController: Sendable {
         return unfinished
     }
 
-    /// Places a pending shard's first segment; false if no live node.
+    /// Places a pending shard's first segment; false while fewer live nodes than its
+    /// replication factor are registered (a new shard is never under-replicated from the start).
     func place(shard: String, record: ShardMetadata, view: JournalClusterView) async throws -> Bool {
         let planner = SegmentPlacementPlanner(liveNodes: view.nodes.keys, shards: view.shards.values)
         let nodes = planner.place(replicationFactor: record.replicationFactor)
-        guard let leader = nodes.first else { return false }
+        guard let leader = nodes.first, nodes.count >= record.replicationFactor else { return false }
         var placed = record
         placed.segments = [.init(baseOffset: 0, replicas: nodes, leader: leader, epoch: 1)]
         if try await write(shard: shard, expect: record, record: placed) {
