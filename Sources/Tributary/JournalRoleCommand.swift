@@ -8,12 +8,13 @@ import NIOSSL
 import ServiceLifecycle
 import Shared
 
-/// `tributary journal`: a JournalServer node serving ``JournalAPI`` (one replica per shard for
-/// now), registered in meta under `/nodes/journal/<id>` with a lease it keeps alive.
+/// `tributary journal`: a JournalServer node serving ``JournalAPI`` — its own single-replica
+/// shards and its replicas of replicated shards' segments (placed by the meta leader's segment
+/// controller) — registered in meta under `/nodes/journal/<id>` with a lease it keeps alive.
 struct JournalRoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal",
-        abstract: "Run a JournalServer node (segmented shard logs; single replica per shard for now)."
+        abstract: "Run a JournalServer node (segmented shard logs; replicas of replicated shards' segments)."
     )
 
     @OptionGroup var options: ConfigOptions
