@@ -1,17 +1,20 @@
 import ArgumentParser
 import Foundation
+import JournalServer
 import Logging
 import MetaService
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Shared
 
-/// `tributary journal`: a JournalServer node serving ``JournalAPI`` (one replica per shard for
-/// now), registered in meta under `/nodes/journal/<id>` with a lease it keeps alive.
+/// `tributary journal`: a JournalServer node serving ``JournalAPI`` — its own single-replica
+/// shards and its replicas of replicated shards' segments (placed by the meta leader's segment
+/// controller) — registered in meta under `/nodes/journal/<id>` with a lease it keeps alive.
 struct JournalRoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "journal",
-        abstract: "Run a JournalServer node (segmented shard logs; single replica per shard for now)."
+        abstract: "Run a JournalServer node (segmented shard logs; replicas of replicated shards' segments)."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -57,7 +60,10 @@ struct JournalRoleCommand: AsyncParsableCommand {
         let registration = JournalRegistrationService(
             client: metaClient, nodeID: config.node.id, address: config.rpc.listener.description,
             ttlMillis: UInt64(leaseTtlMs), readiness: assembly.readiness, logger: logger)
-        try await assembly.run(
-            roles: ["journal"], register: { journal.register(into: &$0) }, services: [journal.lifecycle, registration])
+        var services: [any Service] = [journal.lifecycle, registration]
+        if let replicas = journal.replicas, let cluster = journal.cluster {
+            services.append(JournalWiring.ReplicationService(nodeID: UInt64(max(config.node.id, 0)), replicas: replicas, cluster: cluster, logger: logger))
+        }
+        try await assembly.run(roles: ["journal"], register: { journal.register(into: &$0) }, services: services)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import JournalServer
 import Logging
 import MetaService
 import NIOCore
@@ -52,6 +53,20 @@ enum MetaNodeWiring {
 }
 
 extension MetaNodeWiring {
+    /// The controller tasks of a `tributary meta` node besides the built-in ones: the journal's
+    /// ``SegmentControllerTask`` (placement and failover of replicated shards' segments),
+    /// reaching journal nodes with the node's RPC client TLS settings.
+    static func controllerTasks(config: TributaryConfig) -> [any MetaControllerTask] {
+        let clientTLS = try? config.rpc.tls.makeClientContext()
+        return [
+            SegmentControllerTask { address in
+                var configuration = RPCClientConfiguration(endpoints: RPCEndpoint(address).map { [$0] } ?? [])
+                configuration.tls = clientTLS
+                return RPCClient(configuration: configuration, logger: Logger(label: "tributary.meta.journal"))
+            }
+        ]
+    }
+
     /// A ``MetaClient`` of the meta node running in this process, through no socket.
     static func localClient(_ node: MetaNode, logger: Logger) -> MetaClient {
         var router = RPCRouter()

@@ -72,7 +72,7 @@ struct MetaRoleCommand: AsyncParsableCommand {
             config: config, assembly: assembly, members: members, bootstrap: !join,
             tickMs: tickMs, snapshotInterval: snapshotInterval, logger: logger
         )
-        try await assembly.run(roles: ["meta"], register: { node.register(into: &$0) }, services: [MetaNodeService(node: node)])
+        try await assembly.run(roles: ["meta"], register: { node.register(into: &$0) }, services: [MetaNodeService(node: node, tasks: MetaNodeWiring.controllerTasks(config: config))])
     }
 }
 

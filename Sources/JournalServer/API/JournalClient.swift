@@ -37,17 +37,19 @@ public struct JournalClient: Sendable {
 
     /// Appends records as one batch; the future completes once they are durable (the broker's
     /// hot path: no `Task`, completes on the transport's event loop).
+    /// `ackPolicy` applies to replicated shards (`nil`: `quorum`).
     public func appendFuture(
-        shard: String, records: [Record], options: RPCCallOptions = RPCCallOptions()
+        shard: String, records: [Record], ackPolicy: ReplicaAckPolicy? = nil, options: RPCCallOptions = RPCCallOptions()
     ) -> EventLoopFuture<JournalAppendResponse> {
-        transport.callFuture(JournalAPI.append, JournalAppendRequest(shard: shard, records: records), options: options)
+        transport.callFuture(JournalAPI.append, JournalAppendRequest(shard: shard, records: records, ackPolicy: ackPolicy), options: options)
     }
 
-    /// Appends records as one batch and returns once they are durable.
+    /// Appends records as one batch and returns once they are durable (on as many replicas as
+    /// `ackPolicy` asks, for a replicated shard; `nil`: `quorum`).
     public func append(
-        shard: String, records: [Record], options: RPCCallOptions = RPCCallOptions()
+        shard: String, records: [Record], ackPolicy: ReplicaAckPolicy? = nil, options: RPCCallOptions = RPCCallOptions()
     ) async throws -> JournalAppendResponse {
-        try await transport.call(JournalAPI.append, JournalAppendRequest(shard: shard, records: records), options: options)
+        try await transport.call(JournalAPI.append, JournalAppendRequest(shard: shard, records: records, ackPolicy: ackPolicy), options: options)
     }
 
     /// Reads durable records from `offset`.

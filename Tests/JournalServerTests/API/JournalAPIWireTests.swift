@@ -43,6 +43,13 @@ struct JournalAPIWireTests {
         try roundTrip(JournalShardRequest(shard: "orders"))
         try roundTrip(JournalShardList(shards: ["a", "b.c", "d_e-f"]))
         try roundTrip(JournalAppendRequest(shard: "s", records: Self.records))
+        for policy in ReplicaAckPolicy.allCases {
+            try roundTrip(JournalAppendRequest(shard: "s", records: Self.records, ackPolicy: policy), optionalTail: 1)
+        }
+        var badPolicy = ByteBuffer()
+        JournalAppendRequest(shard: "s", records: Self.records).encode(into: &badPolicy)
+        badPolicy.writeInteger(UInt8(9))
+        #expect(throws: WireDecodingError.self) { _ = try JournalAppendRequest(rpcBody: &badPolicy) }
         try roundTrip(JournalAppendResponse(baseOffset: 10, lastOffset: 12))
         try roundTrip(JournalReadRequest(shard: "s", start: .offset(42), maxBytes: 4096))
         try roundTrip(JournalReadRequest(shard: "s", start: .timestamp(-3), maxBytes: 0))
@@ -67,6 +74,14 @@ struct JournalAPIWireTests {
         try roundTrip(withRecord, optionalTail: 1)
         #expect(try ShardMetadata(bytes: record.encodedBytes) == record)
         #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: record.encodedBytes + [0]) }
+        // A replicated shard's record carries its settings; a pending one has no segments.
+        let pending = ShardMetadata(replicationFactor: 3, segments: [], settings: settings)
+        #expect(try ShardMetadata(bytes: pending.encodedBytes) == pending)
+        var placed = pending
+        placed.segments = [.init(baseOffset: 0, replicas: [3, 1, 2], leader: 3, epoch: 1)]
+        #expect(try ShardMetadata(bytes: placed.encodedBytes) == placed)
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: placed.encodedBytes + [0]) }
+        #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: Array(placed.encodedBytes.dropLast())) }
         #expect(throws: WireDecodingError.self) { try ShardMetadata(bytes: [2] + record.encodedBytes.dropFirst()) }
     }
 
