@@ -5,7 +5,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/tributary
 
-.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt bench-meta sim clean
+.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt bench-meta bench-journal sim clean
 
 ## build: compile everything (debug), tests included
 build:
@@ -37,7 +37,7 @@ check-warnings:
 		echo "error: compiler warnings in our code (see above)"; exit 1; fi
 
 ## bench: every benchmark; results are written into BENCHMARKS.md by hand from the output
-bench: bench-rpc bench-mqtt bench-meta
+bench: bench-rpc bench-mqtt bench-meta bench-journal
 
 ## bench-rpc: binary RPC calls/s and latency vs a raw NIO echo baseline (release build)
 bench-rpc:
@@ -57,6 +57,11 @@ bench-mqtt:
 ## members on loopback, fsync on (release build; installs Debian's etcd-server when missing)
 bench-meta:
 	bash bench/meta.sh
+
+## bench-journal: durable appends/s, MB/s and latency (tributary bench journal, group commit) vs
+## the raw disk (fio: sequential writes with fdatasync per write) on the same machine (release build)
+bench-journal:
+	bash bench/journal.sh
 
 clean:
 	rm -rf .build

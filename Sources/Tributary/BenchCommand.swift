@@ -5,6 +5,6 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Load generators (results are recorded in BENCHMARKS.md).",
-        subcommands: [BenchRPCCommand.self, BenchMQTTCommand.self, BenchMetaCommand.self]
+        subcommands: [BenchRPCCommand.self, BenchMQTTCommand.self, BenchMetaCommand.self, BenchJournalCommand.self]
     )
 }

@@ -68,7 +68,8 @@ struct CtlShardCommand: AsyncParsableCommand {
         @Argument(help: "Shard name: 1-200 of A-Z a-z 0-9 . _ -") var name: String
         @Option(help: "Replicas per segment (above 1: placed by the segment controller on journal nodes).") var replicas: Int = 1
         @Option(help: "fsync policy: every-batch, group (group commit, see --commit-interval-ms) or never.") var durability: String = "group"
-        @Option(help: "Group commit interval in milliseconds.") var commitIntervalMs: Int64 = 2
+        @Option(help: "Group commit: least milliseconds between two fsyncs (0: the next fsync starts as soon as the previous one ends).")
+        var commitIntervalMs: Int64 = 0
         @Option(help: "Segment size in bytes.") var segmentBytes: Int = 256 << 20
         @Option(help: "Retention in hours (0: keep forever).") var retentionHours: Int64 = 168
 

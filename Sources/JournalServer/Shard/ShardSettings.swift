@@ -14,8 +14,9 @@ public struct ShardSettings: Sendable, Hashable, CustomStringConvertible {
     /// Delete the oldest sealed segments while the shard stays at least this big, or `nil`.
     public var retentionBytes: Int?
 
-    /// Group commit every 2 ms: every acknowledged append is fsynced, with one fsync per burst.
-    public static let defaultDurability = DurabilityPolicy.interval(milliseconds: 2)
+    /// Group commit with no minimum interval: every acknowledged append is fsynced; an fsync
+    /// starts as soon as data waits and none is running, shared by everything that arrived.
+    public static let defaultDurability = DurabilityPolicy.interval(milliseconds: 0)
 
     /// Creates settings; the defaults are 1 replica, group-commit fsync, 256 MiB segments rolled
     /// after a day, kept for 7 days.
@@ -59,8 +60,8 @@ public struct ShardSettings: Sendable, Hashable, CustomStringConvertible {
         if let age = maxSegmentAgeMilliseconds, age <= 0 { return "segment age must be positive" }
         if let retention = retentionMilliseconds, retention <= 0 { return "retention time must be positive" }
         if let retention = retentionBytes, retention <= 0 { return "retention size must be positive" }
-        if case .interval(let milliseconds) = durability, milliseconds <= 0 || milliseconds > 60_000 {
-            return "group commit interval must be 1...60000 ms"
+        if case .interval(let milliseconds) = durability, milliseconds < 0 || milliseconds > 60_000 {
+            return "group commit interval must be 0...60000 ms"
         }
         return nil
     }

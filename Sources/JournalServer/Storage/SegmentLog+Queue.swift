@@ -45,18 +45,11 @@ extension SegmentLog {
                     promise.succeed(result)
                 case .everyBatch:
                     try core.syncActive()
+                    self.publishSnapshot(core)
                     promise.succeed(result)
-                case .interval(let milliseconds):
+                case .interval:
+                    // Completed by the group commit after this drain round (``commitWaiting(_:)``).
                     core.awaitingSync.append((promise, result))
-                    if !core.isSyncScheduled {
-                        core.isSyncScheduled = true
-                        self.eventLoop.scheduleTask(in: .milliseconds(milliseconds)) {
-                            self.enqueue { core in
-                                guard let core else { return }
-                                try? self.groupCommit(core)
-                            }
-                        }
-                    }
                 }
             } catch {
                 self.publishSnapshot(core)
@@ -67,18 +60,42 @@ extension SegmentLog {
     }
 
     /// One fsync for every append written so far; completes them all (or fails them all).
+    /// The synced end offset is published before any append completes.
     func groupCommit(_ core: SegmentLogCore) throws(StorageError) {
-        core.isSyncScheduled = false
         let waiting = core.awaitingSync
         core.awaitingSync = []
+        core.lastGroupCommitStart = .now()
         do {
             try core.syncActive()
         } catch {
             core.logger.error("fsync failed; failing the appends that waited for it", metadata: ["error": "\(error)", "appends": "\(waiting.count)"])
+            publishSnapshot(core)
             for entry in waiting { entry.promise.fail(error) }
             throw error
         }
+        publishSnapshot(core)
         for entry in waiting { entry.promise.succeed(entry.result) }
+    }
+
+    /// After a drain round (on the queue): group-commits the appends it wrote, unless the
+    /// policy's interval since the last group commit has not passed yet, in which case one is
+    /// scheduled for when it has. Appends arriving during the fsync queue up meanwhile and are
+    /// written and committed together in the next round.
+    private func commitWaiting(_ core: SegmentLogCore) {
+        guard !core.isClosed, !core.awaitingSync.isEmpty, !core.isSyncScheduled,
+            case .interval(let milliseconds) = core.configuration.durability
+        else { return }
+        let now = NIODeadline.now()
+        let due = core.lastGroupCommitStart.map { $0 + .milliseconds(milliseconds) } ?? now
+        guard due > now else {
+            try? groupCommit(core)
+            return
+        }
+        core.isSyncScheduled = true
+        eventLoop.scheduleTask(deadline: due) {
+            // An empty operation: its drain round ends with the commit, now due.
+            self.enqueue { core in core?.isSyncScheduled = false }
+        }
     }
 
     /// Adds an operation; starts a drainer on the thread pool unless one is running.
@@ -108,13 +125,15 @@ extension SegmentLog {
             for operation in batch {
                 operation(cancelled || core.isClosed ? nil : core)
             }
+            if !cancelled { commitWaiting(core) }
         }
     }
 
-    private func publishSnapshot(_ core: SegmentLogCore) {
+    func publishSnapshot(_ core: SegmentLogCore) {
         guard !core.isClosed else { return }
         let fresh = Snapshot(
-            logStartOffset: core.logStartOffset, logEndOffset: core.logEndOffset, corruptSegments: core.corruptSegments)
+            logStartOffset: core.logStartOffset, logEndOffset: core.logEndOffset, syncedEndOffset: core.syncedEndOffset,
+            corruptSegments: core.corruptSegments)
         snapshot.withLock { $0 = fresh }
     }
 }

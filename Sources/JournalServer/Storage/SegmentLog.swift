@@ -37,6 +37,7 @@ public final class SegmentLog: Sendable {
     struct Snapshot: Sendable {
         var logStartOffset: Int64
         var logEndOffset: Int64
+        var syncedEndOffset: Int64
         var corruptSegments: [Int64]
     }
 
@@ -58,7 +59,9 @@ public final class SegmentLog: Sendable {
         self.directory = core.directory
         self.configuration = core.configuration
         self.snapshot = Mutex(
-            Snapshot(logStartOffset: core.logStartOffset, logEndOffset: core.logEndOffset, corruptSegments: core.corruptSegments))
+            Snapshot(
+                logStartOffset: core.logStartOffset, logEndOffset: core.logEndOffset, syncedEndOffset: core.syncedEndOffset,
+                corruptSegments: core.corruptSegments))
     }
 
     /// Opens (creating if needed) the log in `directory` and recovers it: the active segment's
@@ -100,6 +103,10 @@ public final class SegmentLog: Sendable {
     public var logStartOffset: Int64 { snapshot.withLock { $0.logStartOffset } }
     /// The offset the next append gets.
     public var logEndOffset: Int64 { snapshot.withLock { $0.logEndOffset } }
+    /// One past the last offset an fsync has covered (the recovered end at open). An append
+    /// acknowledged under ``DurabilityPolicy/everyBatch`` or ``DurabilityPolicy/interval(milliseconds:)``
+    /// is always below it by the time its future completes.
+    public var syncedEndOffset: Int64 { snapshot.withLock { $0.syncedEndOffset } }
     /// Base offsets of segments found corrupt (not served until repaired from a replica).
     public var corruptSegments: [Int64] { snapshot.withLock { $0.corruptSegments } }
 

@@ -26,8 +26,12 @@ final class SegmentLogCore: @unchecked Sendable {
     private(set) var syncFailure: StorageError?
     /// Appends written but waiting for the group-commit fsync.
     var awaitingSync: [(promise: EventLoopPromise<AppendResult>, result: AppendResult)] = []
-    /// Whether a group-commit fsync is scheduled.
+    /// Whether a group-commit fsync is scheduled (waiting out the policy's interval).
     var isSyncScheduled = false
+    /// When the last group-commit fsync started (for the policy's minimum interval).
+    var lastGroupCommitStart: NIODeadline?
+    /// One past the last offset covered by a completed fsync (or found on disk at open).
+    private(set) var syncedEndOffset: Int64 = 0
 
     private var segmentOptions: Segment.Options {
         Segment.Options(indexIntervalBytes: configuration.indexIntervalBytes, maxBatchBytes: configuration.maxBatchBytes)
@@ -75,6 +79,7 @@ final class SegmentLogCore: @unchecked Sendable {
         let core = SegmentLogCore(
             directory: directory, configuration: configuration, logger: logger, metrics: metrics, clock: clock,
             segments: segments)
+        core.syncedEndOffset = core.logEndOffset
         logger.info(
             "opened shard log",
             metadata: [
@@ -156,6 +161,7 @@ final class SegmentLogCore: @unchecked Sendable {
         try ensureOpen()
         guard !active.isEmpty else { return }
         if try active.seal() { metrics.fsyncs.increment() }
+        syncedEndOffset = logEndOffset
         let segment = try Segment.create(directory: directory, baseOffset: logEndOffset, options: segmentOptions, logger: logger)
         segments.append(segment)
         try StorageFile.syncDirectory(directory)
@@ -168,13 +174,18 @@ final class SegmentLogCore: @unchecked Sendable {
     func syncActive() throws(StorageError) -> Bool {
         guard !isClosed else { return false }
         do {
-            guard try active.syncIfNeeded() else { return false }
+            guard try active.syncIfNeeded() else {
+                // Nothing unsynced in the active segment: the older ones were synced when sealed.
+                syncedEndOffset = logEndOffset
+                return false
+            }
         } catch {
             logger.critical("fsync failed; the log refuses appends from now on", metadata: ["error": "\(error)"])
             syncFailure = error
             throw error
         }
         metrics.fsyncs.increment()
+        syncedEndOffset = logEndOffset
         return true
     }
 
@@ -275,6 +286,7 @@ final class SegmentLogCore: @unchecked Sendable {
             active.unseal()
         }
         try StorageFile.syncDirectory(directory)
+        syncedEndOffset = min(syncedEndOffset, logEndOffset)
         return logEndOffset
     }
 

@@ -10,7 +10,8 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         abstract: "Benchmark an MQTT broker: connections, publish, subscribe, end-to-end latency.",
         discussion: """
             conn: opens --clients connections at --rate connects/s and holds them for --duration \
-            seconds. pub: --clients publishers send --rate msgs/s each (0 = as fast as the \
+            seconds (with --broker-pid, reports the broker's resident memory before and while \
+            holding them, and the bytes per connection). pub: --clients publishers send --rate msgs/s each (0 = as fast as the \
             in-flight window allows; QoS 1/2 latency is PUBLISH to PUBACK/PUBCOMP). sub: \
             --clients subscribers count what arrives (latency is meaningful only for payloads \
             stamped by `bench mqtt pub` on the same host). e2e: \
@@ -81,6 +82,12 @@ struct BenchMQTTCommand: AsyncParsableCommand {
         help: "Unacknowledged QoS 1/2 messages per publisher (MQTT 5: lowered to the broker's Receive Maximum).")
     var inFlight: Int = 20
 
+    @Option(help: "Local addresses to connect from, FIRST-LAST (IPv4) or ADDRESS,…; connection i uses address i mod count (more than ~28,000 connections to one broker address need several).")
+    var sourceAddresses: String?
+
+    @Option(help: "conn: the broker's process id on this machine; its resident memory (VmRSS) is reported before connecting and while the connections are held.")
+    var brokerPid: Int32?
+
     @Flag(help: "Print the summary as one JSON object.")
     var json = false
 
@@ -145,13 +152,21 @@ struct BenchMQTTCommand: AsyncParsableCommand {
             }
             guard publishers >= 1 && subscribers >= 1 else { throw ValidationError("--publishers and --subscribers must be at least 1") }
         }
+        let sourceAddresses = try self.sourceAddresses.map(BenchMQTTSourceAddresses.parse) ?? []
+        if let brokerPid = self.brokerPid {
+            guard self.scenario == .conn else { throw ValidationError("--broker-pid applies to conn only") }
+            guard BenchProcessMemory.residentKiB(pid: brokerPid) != nil else {
+                throw ValidationError("--broker-pid \(brokerPid): cannot read /proc/\(brokerPid)/status (no such process here?)")
+            }
+        }
         if self.scenario != .e2e && (self.publishers != nil || self.subscribers != nil) {
             throw ValidationError("--publishers and --subscribers apply to e2e only; use --clients")
         }
         return BenchMQTTSettings(
             scenario: self.scenario, host: self.host, port: self.port, clients: self.clients, rate: self.rate,
             duration: self.duration, qos: qos, topicPattern: self.topic, payloadBytes: self.payload, version: version,
-            publishers: publishers, subscribers: subscribers, shape: self.shape, inFlight: self.inFlight, quiet: self.json
+            publishers: publishers, subscribers: subscribers, shape: self.shape, inFlight: self.inFlight, quiet: self.json,
+            sourceAddresses: sourceAddresses, brokerPID: self.brokerPid
         )
     }
 }

@@ -41,6 +41,7 @@ struct BenchMQTTRunner {
     // MARK: conn
 
     private func runConnections() async throws -> BenchMQTTSummary {
+        let residentBefore = self.settings.brokerPID.flatMap(BenchProcessMemory.residentKiB)
         let started = NIODeadline.now()
         let progress = self.startProgress(started: started)
         var connections: [Connection] = []
@@ -64,13 +65,18 @@ struct BenchMQTTRunner {
         let connectSeconds = Self.seconds(since: started)
         try await Self.sleep(until: started + .seconds(Int64(self.settings.duration)))
         let held = self.stats.open
+        let residentHeld = self.settings.brokerPID.flatMap(BenchProcessMemory.residentKiB)
         progress.cancel()
         let elapsed = Self.seconds(since: started)
         await self.disconnect(connections)
-        return BenchMQTTSummary(
+        var summary = BenchMQTTSummary(
             settings: self.settings, stats: self.stats, histogram: self.recorder.snapshot,
             seconds: elapsed, receiveSeconds: elapsed, connectSeconds: connectSeconds, held: held
         )
+        if let residentBefore, let residentHeld {
+            summary.brokerResidentKiB = (before: residentBefore, held: residentHeld)
+        }
+        return summary
     }
 
     // MARK: pub, sub, e2e
@@ -198,7 +204,12 @@ struct BenchMQTTRunner {
         let stats = self.stats
         let recorder = self.recorder
         do {
-            let channel = try await ClientBootstrap(group: loop)
+            var bootstrap = ClientBootstrap(group: loop)
+            if !self.settings.sourceAddresses.isEmpty {
+                let source = self.settings.sourceAddresses[index % self.settings.sourceAddresses.count]
+                bootstrap = bootstrap.bind(to: try SocketAddress(ipAddress: source, port: 0))
+            }
+            let channel = try await bootstrap
                 .channelOption(.socketOption(.tcp_nodelay), value: 1)
                 .channelOption(.writeBufferWaterMark, value: .init(low: 64 * 1024, high: 256 * 1024))
                 .connectTimeout(Self.handshakeTimeout)

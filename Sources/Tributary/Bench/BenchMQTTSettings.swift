@@ -21,6 +21,10 @@ struct BenchMQTTSettings: Sendable {
     var inFlight: Int
     /// No progress lines (JSON output).
     var quiet: Bool
+    /// Local addresses connections bind to (connection i: i mod count); empty: the system picks.
+    var sourceAddresses: [String] = []
+    /// conn: the broker process whose resident memory is reported.
+    var brokerPID: Int32?
 
     /// `pattern` with every `%i` replaced by `index`.
     static func topic(_ pattern: String, index: Int) -> String {

@@ -27,6 +27,14 @@ struct BenchMQTTSummary {
     let p99: UInt64
     let p999: UInt64
     let max: UInt64
+    /// conn with a broker pid: the broker's VmRSS before connecting and while holding (KiB).
+    var brokerResidentKiB: (before: Int, held: Int)?
+
+    /// Broker memory per held connection, in bytes.
+    var bytesPerConnection: Int? {
+        guard let memory = self.brokerResidentKiB, let held, held > 0 else { return nil }
+        return (memory.held - memory.before) * 1024 / held
+    }
 
     init(
         settings: BenchMQTTSettings, stats: BenchMQTTStats, histogram: Histogram<UInt64>,
@@ -90,6 +98,10 @@ struct BenchMQTTSummary {
         ]
         if let held { fields.append(("held", "\(held)")) }
         if self.connectSeconds != nil { fields.append(("connectsPerSecond", BenchLatencyRecorder.format(self.connectRate))) }
+        if let memory = self.brokerResidentKiB {
+            fields += [("brokerRssBeforeKiB", "\(memory.before)"), ("brokerRssHeldKiB", "\(memory.held)")]
+            if let perConnection = self.bytesPerConnection { fields.append(("brokerBytesPerConnection", "\(perConnection)")) }
+        }
         fields += [
             ("latency", Self.quoted(self.latencyKind)), ("latencySamples", "\(self.samples)"),
             ("p50Micros", "\(self.p50)"), ("p90Micros", "\(self.p90)"), ("p99Micros", "\(self.p99)"),
@@ -109,6 +121,11 @@ struct BenchMQTTSummary {
             lines.append(heading)
             lines.append("connections: \(self.connected) connected, \(self.connectFailures) failed, \(self.held ?? 0) held at the end")
             lines.append("connect rate: \(BenchLatencyRecorder.format(self.connectRate)) connects/s")
+            if let memory = self.brokerResidentKiB {
+                lines.append(
+                    "broker resident memory: \(memory.before) KiB before, \(memory.held) KiB holding"
+                        + (self.bytesPerConnection.map { ", \($0) bytes per connection" } ?? ""))
+            }
         } else {
             heading += ", \(s.publishers) publisher(s), \(s.subscribers) subscriber(s), payload \(s.payloadBytes) B"
             lines.append(heading)
