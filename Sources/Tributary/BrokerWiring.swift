@@ -68,8 +68,17 @@ enum BrokerWiring {
         let router = metaRouter
         let metaTransport = InProcessTransport(router: router, logger: Logger(label: "tributary.mqtt.meta"))
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
+        return makeService(
+            config: config, assembly: assembly, broker: MQTTBroker(
+                configuration: brokerConfiguration(config), journal: journal, meta: meta, logger: Logger(label: "tributary.mqtt")),
+            tls: tls, report: report)
+    }
+
+    /// The broker role around `broker` (its listeners from the node's configuration).
+    static func makeService(
+        config: TributaryConfig, assembly: NodeAssembly, broker: MQTTBroker, tls: NIOSSLContext?, report: StartupReport
+    ) -> MQTTBrokerService {
         let logger = Logger(label: "tributary.mqtt")
-        let broker = MQTTBroker(configuration: brokerConfiguration(config), journal: journal, meta: meta, logger: logger)
         let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
         var listeners: [MQTTBrokerService.Listener] = [
             .tcp("mqtt", MQTTListener(configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)),

@@ -1,0 +1,98 @@
+import Foundation
+import Logging
+import MetaService
+import NIOCore
+import Shared
+import Testing
+
+/// A cluster of real processes on loopback for tests: one meta node, one journal node and
+/// `tributary broker`s (added with ``startBroker(id:)``). Every process is killed when the value
+/// is released; data directories are temporary.
+final class ClusterProcesses: @unchecked Sendable {
+    let metaAddress: String
+    let meta: TributaryProcess
+    let journal: TributaryProcess
+    private(set) var brokers: [Int: TributaryProcess] = [:]
+    private(set) var mqttPorts: [Int: Int] = [:]
+    let leaseTtlMs: Int
+    private let directories: [String]
+
+    private init(metaAddress: String, meta: TributaryProcess, journal: TributaryProcess, leaseTtlMs: Int, directories: [String]) {
+        self.metaAddress = metaAddress
+        self.meta = meta
+        self.journal = journal
+        self.leaseTtlMs = leaseTtlMs
+        self.directories = directories
+    }
+
+    /// Starts meta and journal, then `brokers` brokers (ids 1…).
+    static func start(brokers: Int, leaseTtlMs: Int = 2000) async throws -> ClusterProcesses {
+        let ports = try await MetaClusterProcessTests.freePorts(2)
+        let metaAddress = "127.0.0.1:\(ports[0])"
+        let journalAddress = "127.0.0.1:\(ports[1])"
+        let metaData = TributaryProcess.temporaryDirectory()
+        let journalData = TributaryProcess.temporaryDirectory()
+        let meta = try TributaryProcess(
+            ["meta", "--id", "1", "--data-dir", metaData, "--listen", metaAddress, "--admin-port", "0", "--tick-ms", "50"],
+            dataDirectory: metaData)
+        _ = try #require(await meta.readyFields(), "meta not ready: \(meta.standardError)")
+        let journal = try TributaryProcess(
+            ["journal", "--id", "1", "--data-dir", journalData, "--listen", journalAddress, "--meta", metaAddress,
+             "--admin-port", "0", "--lease-ttl-ms", "3000"],
+            dataDirectory: journalData)
+        _ = try #require(await journal.readyFields(), "journal not ready: \(journal.standardError)")
+        let cluster = ClusterProcesses(
+            metaAddress: metaAddress, meta: meta, journal: journal, leaseTtlMs: leaseTtlMs, directories: [])
+        for id in 1...max(brokers, 1) where brokers > 0 { _ = try await cluster.startBroker(id: id) }
+        return cluster
+    }
+
+    /// Starts broker `id` on free ports; returns its MQTT port once it is ready.
+    @discardableResult
+    func startBroker(id: Int) async throws -> Int {
+        let data = TributaryProcess.temporaryDirectory()
+        let broker = try TributaryProcess(
+            ["broker", "--id", "\(id)", "--meta", metaAddress, "--data-dir", data, "--mqtt-port", "0", "--ws-port", "0",
+             "--admin-port", "0", "--lease-ttl-ms", "\(leaseTtlMs)"],
+            dataDirectory: data)
+        let fields = try #require(await broker.readyFields(), "broker \(id) not ready: \(broker.standardError)")
+        let port = try #require(fields["mqtt"]?.split(separator: ":").last.flatMap { Int($0) }, "no mqtt port: \(fields)")
+        brokers[id] = broker
+        mqttPorts[id] = port
+        return port
+    }
+
+    /// A meta client of the cluster's meta node.
+    func metaClient() -> MetaClient {
+        MetaClient(addresses: [metaAddress], options: .init(timeout: .seconds(20))) { address in
+            RPCClient(endpoints: RPCEndpoint(address).map { [$0] } ?? [], logger: Logger(label: "test.meta"))
+        }
+    }
+
+    /// Runs `tests/paho/cluster.py` with `arguments`; expects exit 0 and "<scenario> ok".
+    func runScenario(_ scenario: String, _ arguments: [String], timeout: Duration = .seconds(90)) async throws -> String {
+        let script = PahoConformanceTests.repositoryRoot.appendingPathComponent("tests/paho/cluster.py").path
+        let (status, output) = try await PahoConformanceTests.python([script, scenario, "127.0.0.1"] + arguments, timeout: timeout)
+        #expect(status == 0 && output.contains("\(scenario) ok"), "\(scenario): \(output)\n\(logs())")
+        return output
+    }
+
+    /// The brokers' standard error, for failure messages.
+    func logs() -> String {
+        brokers.sorted { $0.key < $1.key }.map { "broker \($0.key) stderr:\n\($0.value.standardError.suffix(4000))" }
+            .joined(separator: "\n")
+    }
+
+    /// Stops everything with SIGTERM (brokers first) and checks that the brokers exit cleanly.
+    func stop() async {
+        for (id, broker) in brokers.sorted(by: { $0.key < $1.key }) where broker.process.isRunning {
+            broker.signal(SIGTERM)
+            let status = await broker.exitStatus()
+            #expect(status == 0, "broker \(id) exit: \(String(describing: status)) \(broker.standardError.suffix(2000))")
+        }
+        journal.signal(SIGTERM)
+        _ = await journal.exitStatus()
+        meta.signal(SIGTERM)
+        _ = await meta.exitStatus()
+    }
+}

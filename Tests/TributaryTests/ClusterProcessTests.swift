@@ -1,0 +1,63 @@
+import Foundation
+import MetaService
+import Testing
+
+/// `tributary broker` clusters as real processes (one meta, one journal, two or three brokers)
+/// driven by paho-mqtt clients (tests/paho/cluster.py): cross-broker delivery, shared groups,
+/// sessions resuming on another broker, takeover, a broker killed under load, a broker joining.
+@Suite("tributary broker cluster processes", .serialized)
+struct ClusterProcessTests {
+    @Test func publishOnOneBrokerReceiveOnTheOther() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2)
+        let ports = ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)"]
+        _ = try await cluster.runScenario("cross", ports)
+        _ = try await cluster.runScenario("shared", ports)
+        await cluster.stop()
+    }
+
+    @Test func persistentSessionResumesOnTheOtherBroker() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2)
+        _ = try await cluster.runScenario("session", ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)"])
+        await cluster.stop()
+    }
+
+    @Test func connectOnTheOtherBrokerTakesTheSessionOver() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2)
+        _ = try await cluster.runScenario("takeover", ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)"])
+        await cluster.stop()
+    }
+
+    @Test func killedBrokerLosesNoAcknowledgedMessageAndItsWillsFire() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2)
+        let victim = try #require(cluster.brokers[1])
+        _ = try await cluster.runScenario(
+            "kill", ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)", "\(victim.process.processIdentifier)"],
+            timeout: .seconds(120))
+        #expect(await victim.exitStatus() != nil, "broker 1 was killed")
+        // The registration of the killed broker expires with its lease.
+        let meta = cluster.metaClient()
+        let gone = try await eventually(timeout: .seconds(20)) { try await meta.get("/nodes/broker/1").keyValue == nil }
+        #expect(gone, "the dead broker's registration expires")
+        #expect(try await meta.get("/nodes/broker/2").keyValue != nil, "the live broker stays registered")
+        await meta.close()
+        await cluster.stop()
+    }
+
+    @Test func brokerStartedUnderLoadTakesNewClients() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2)
+        let stopFile = TributaryProcess.temporaryDirectory() + "/stop-\(UUID().uuidString.prefix(8))"
+        let tag = String(stopFile.split(separator: "/").last ?? "load")
+        let port1 = "\(cluster.mqttPorts[1] ?? 0)"
+        async let loader = cluster.runScenario("load", [port1, stopFile], timeout: .seconds(150))
+        let port3 = try await cluster.startBroker(id: 3)
+        _ = try await cluster.runScenario("joined", [port1, "\(port3)", tag])
+        _ = FileManager.default.createFile(atPath: stopFile, contents: Data())
+        _ = try await loader
+        await cluster.stop()
+    }
+}
