@@ -22,9 +22,14 @@ enum ClusterBrokerWiring {
         }
     }
 
-    /// The address of the journal node the brokers use: the registered journal node
-    /// (`/nodes/journal/<id>`) with the lowest id, so every broker picks the same one. Waits up
-    /// to `timeout` for one to register; then fails naming the problem.
+    /// The meta key naming the journal node every broker uses (until shards are replicated).
+    static let journalChoiceKey = "/mqtt/journal-node"
+
+    /// The address of the journal node the brokers use. The first broker records its choice —
+    /// the registered journal node (`/nodes/journal/<id>`) with the lowest id — under
+    /// ``journalChoiceKey`` by compare-and-set, so every broker follows the same shards even when
+    /// they start while journal nodes are still registering. Waits up to `timeout` for the chosen
+    /// node to be registered; then fails naming the problem.
     static func locateJournal(meta: MetaClient, timeout: Duration, logger: Logger) async throws -> String {
         let deadline = ContinuousClock.now + timeout
         var lastProblem = "no journal node is registered under /nodes/journal/"
@@ -32,18 +37,31 @@ enum ClusterBrokerWiring {
         while ContinuousClock.now < deadline {
             do {
                 let range = try await meta.range(prefix: "/nodes/journal/")
-                let nodes = range.keyValues.compactMap { keyValue -> (Int, String)? in
+                var nodes: [Int: String] = [:]
+                for keyValue in range.keyValues {
                     guard let id = Int(keyValue.key.dropFirst("/nodes/journal/".count)),
                         let address = String(validating: keyValue.value, as: UTF8.self), RPCEndpoint(address) != nil
-                    else { return nil }
-                    return (id, address)
+                    else { continue }
+                    nodes[id] = address
                 }
-                if let first = nodes.min(by: { $0.0 < $1.0 }) { return first.1 }
+                var chosen = try await meta.get(journalChoiceKey).keyValue.flatMap { Int(String(decoding: $0.value, as: UTF8.self)) }
+                if chosen == nil, let lowest = nodes.keys.min() {
+                    switch try await meta.compareAndSet(journalChoiceKey, expect: .absent, value: Array(String(lowest).utf8)) {
+                    case .compareFailed(_, let current?):
+                        chosen = Int(String(decoding: current.value, as: UTF8.self))
+                    default:
+                        chosen = lowest
+                    }
+                }
+                if let chosen {
+                    if let address = nodes[chosen] { return address }
+                    lastProblem = "journal node \(chosen) (\(journalChoiceKey)) is not registered under /nodes/journal/"
+                }
             } catch {
                 lastProblem = "meta unreachable: \(error)"
             }
             if !warned {
-                logger.notice("waiting for a journal node to register in meta", metadata: ["problem": "\(lastProblem)"])
+                logger.notice("waiting for the journal node to register in meta", metadata: ["problem": "\(lastProblem)"])
                 warned = true
             }
             try await Task.sleep(for: .milliseconds(250))

@@ -63,11 +63,11 @@ public struct MQTTSessionStore: Sendable {
             switch try await meta.compareAndSet(key, expect: expect, value: value) {
             case .written(let revision, _), .deleted(let revision, _):
                 return Outcome(before: current, applied: change, revision: revision)
-            case .compareFailed(let revision, let now):
-                // A retried call may already have applied this very change.
-                if now?.value == value || (now == nil && value == nil) {
-                    return Outcome(before: current, applied: change, revision: revision)
-                }
+            case .compareFailed(_, let now):
+                // Someone changed it (another broker or reaper making the same change counts: only
+                // one of them may act on it, e.g. publish a will). A retried call of ours that was
+                // applied with its answer lost also lands here; deciding again on the newer value
+                // is then at worst a no-op.
                 keyValue = now
             case .rejected(let error):
                 throw error

@@ -149,6 +149,35 @@ struct MQTTClusterBrokerTests {
         await pair.stop()
     }
 
+    @Test func reapersRacingForOneWillPublishItOnce() async throws {
+        let base = try await BrokerHarness.start()
+        let store = MQTTSessionStore(meta: base.metaClient)
+        for round in 0..<5 {
+            let client = "orphan-\(round)"
+            let will = MQTTStoredMessage(
+                topic: "orphans/\(round)", payload: ByteBuffer(string: "lost"), qos: .atLeastOnce, retain: false,
+                publisherClientIdentifier: client, properties: MQTTProperties(), receivedAtMillis: 0)
+            let record = MQTTStoredSession(
+                state: MQTTSessionState(clientIdentifier: client, sessionExpiryInterval: round % 2 == 0 ? 0 : 600), cursors: [],
+                disconnectedAtMillis: 0, owner: .init(broker: 9, epoch: 1), connected: true, resumable: false, will: will)
+            _ = try await store.update(client) { _ in .write(record) }
+            // Broker 9 is not registered: four reapers settle its session at once.
+            let reaper = MQTTSessionReaper(meta: base.metaClient, journal: base.journal, shardCount: base.options.shards, logger: Logger(label: "test"))
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                for _ in 0..<4 { group.addTask { _ = try await reaper.reap(alive: [1]) } }
+                try await group.waitForAll()
+            }
+            #expect(try await base.storedMessages(topic: "orphans/\(round)").count == 1, "round \(round): the will is published once")
+            let after = try await store.read(client).0
+            if round % 2 == 0 {
+                #expect(after == nil, "a session that ends with its connection is deleted")
+            } else {
+                #expect(after?.connected == false && after?.will == nil && after?.resumable == true, "a persistent session stays, disconnected")
+            }
+        }
+        await base.stop()
+    }
+
     @Test func sharedGroupSpreadsShardsOverMemberBrokers() async throws {
         let pair = try await ClusterBrokerPair.start()
         let (a, _) = try await TestMQTTClient.connect(port: pair.ports[0], id: "member-a")
