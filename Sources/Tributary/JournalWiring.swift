@@ -7,7 +7,6 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Shared
-import Synchronization
 
 /// Starts the journal role in a node process: the ``ShardStore`` under the node's data
 /// directory, its ``JournalService`` for the node's router (recording shards in meta), and the
@@ -127,9 +126,9 @@ struct MetaShardCatalog: ShardCatalog {
     }
 }
 
-/// Keeps this journal node registered in meta under `/nodes/journal/<id>` with a lease: grants
-/// it, writes the key, renews it every third of its TTL (re-registering if it was lost), and
-/// revokes it on graceful shutdown.
+/// Keeps this journal node registered in meta under `/nodes/journal/<id>` (a ``NodeRecord``)
+/// with a lease (``NodeRegistration``): grants it, writes the record, renews it every third of
+/// its TTL (re-registering if it was lost), and revokes it on graceful shutdown.
 struct JournalRegistrationService: Service {
     let client: MetaClient
     let nodeID: Int
@@ -137,44 +136,24 @@ struct JournalRegistrationService: Service {
     let ttlMillis: UInt64
     let readiness: NodeReadiness
     let logger: Logger
+    /// When given and `address`'s port is 0, the RPC listener's bound port is advertised.
+    var listenerPorts: ListenerPorts? = nil
 
-    var key: String { "/nodes/journal/\(nodeID)" }
+    var key: String { NodeRecord.key(role: "journal", id: UInt64(max(nodeID, 0))) }
 
     func run() async throws {
-        let lease = Mutex<UInt64>(0)
-        let ttl = Duration.milliseconds(Int64(ttlMillis))
+        let started = NodeRegistration.nowMillis()
+        let readiness = self.readiness
         await cancelWhenGracefulShutdown {
-            var lastRenewal = ContinuousClock.now
-            while !Task.isCancelled {
-                let current = lease.withLock { $0 }
-                do {
-                    if current == 0 {
-                        let granted = try await client.grantLease(ttlMillis: ttlMillis).id
-                        _ = try await client.put(key, Array(address.utf8), lease: granted)
-                        lease.withLock { $0 = granted }
-                        lastRenewal = ContinuousClock.now
-                        readiness.set("journal-registration", ready: true)
-                        logger.info("registered in meta", metadata: ["key": "\(key)", "lease": "\(granted)"])
-                    } else {
-                        _ = try await client.keepAlive(lease: current)
-                        lastRenewal = ContinuousClock.now
-                    }
-                } catch {
-                    if !Task.isCancelled {
-                        logger.warning("meta registration failed; retrying", metadata: ["error": "\(error)"])
-                        // A lease not renewed for a whole TTL is gone: register again with a new one.
-                        let expired = (error as? RPCError)?.code == .notFound || ContinuousClock.now - lastRenewal >= ttl
-                        if current != 0 && expired {
-                            lease.withLock { $0 = 0 }
-                            readiness.set("journal-registration", ready: false)
-                        }
-                    }
-                }
-                try? await Task.sleep(for: ttl / 3)
+            var advertised = address
+            if let listenerPorts, let endpoint = RPCEndpoint(address), endpoint.port == 0 {
+                guard let port = await listenerPorts.port("rpc") else { return }
+                advertised = "\(endpoint.host):\(port)"
             }
+            let record = NodeRecord(role: "journal", id: UInt64(max(nodeID, 0)), address: advertised, startedAtMillis: started)
+            let registration = NodeRegistration(client: client, record: record, ttlMillis: ttlMillis, logger: logger)
+            await registration.run { registered in readiness.set("journal-registration", ready: registered) }
         }
-        let last = lease.withLock { $0 }
-        if last != 0 { _ = try? await client.revokeLease(last) }
         await client.close()
     }
 }

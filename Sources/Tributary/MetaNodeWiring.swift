@@ -56,13 +56,29 @@ enum MetaNodeWiring {
     }
 }
 
-/// Runs a ``MetaNode`` in the node's service group until graceful shutdown.
+extension MetaNodeWiring {
+    /// A ``MetaClient`` of the meta node running in this process, through no socket.
+    static func localClient(_ node: MetaNode, logger: Logger) -> MetaClient {
+        var router = RPCRouter()
+        node.register(into: &router)
+        let transport = InProcessTransport(router: router, logger: logger)
+        return MetaClient(addresses: [node.configuration.address]) { _ in transport }
+    }
+}
+
+/// Runs a ``MetaNode`` and its ``MetaController`` in the node's service group until graceful
+/// shutdown. `tasks` are the controller tasks run while this node leads (besides the built-in
+/// node history): other roles' cluster management plugs in here.
 struct MetaNodeService: Service {
     let node: MetaNode
+    var tasks: [any MetaControllerTask] = []
 
     func run() async throws {
+        let controller = MetaController(node: node, tasks: tasks, logger: Logger(label: "tributary.meta.controller"))
+        controller.start()
         node.start()
         try? await gracefulShutdown()
+        await controller.shutdown()
         await node.shutdown()
     }
 }

@@ -16,6 +16,8 @@ struct NodeAssembly {
     let dataDirectory: DataDirectory
     /// What `/health/ready` reports; roles register their own components before ``run``.
     let readiness = NodeReadiness()
+    /// The listeners' bound ports, once all are bound (for addresses advertised in meta).
+    let listenerPorts = ListenerPorts()
 
     init(config: TributaryConfig, mode: String, logger: Logger) throws {
         self.config = config
@@ -53,7 +55,9 @@ struct NodeAssembly {
         let config = self.config
         let dataPath = dataDirectory.path
         let listeners = Set(["admin", "rpc"] + extraListeners.keys)
+        let listenerPorts = self.listenerPorts
         let report = StartupReport(expecting: listeners) { bound in
+            listenerPorts.set(bound)
             let parts = bound.keys.sorted().map { name in
                 let host = extraListeners[name] ?? (name == "admin" ? config.admin.host : config.rpc.listener.host)
                 return "\(name)=\(host):\(bound[name] ?? 0)"

@@ -52,6 +52,12 @@ struct StandaloneCommand: AsyncParsableCommand {
         // The journal role: this node's shards, served on the node's RPC (single replica).
         let journal = try await JournalWiring.start(
             config: config, assembly: assembly, localMeta: meta, logger: Logger(label: "tributary.journal"))
+        // The journal registers itself in the in-process meta, as a journal node does remotely.
+        assembly.readiness.register("journal-registration")
+        let registration = JournalRegistrationService(
+            client: MetaNodeWiring.localClient(meta, logger: Logger(label: "tributary.journal.meta")),
+            nodeID: config.node.id, address: config.rpc.listener.description, ttlMillis: 10_000,
+            readiness: assembly.readiness, logger: Logger(label: "tributary.journal"), listenerPorts: assembly.listenerPorts)
         // The MQTT broker role over the in-process journal and meta; shut down first, so that
         // it stores its sessions while meta and the journal still run.
         try await assembly.run(
@@ -63,7 +69,7 @@ struct StandaloneCommand: AsyncParsableCommand {
             extraListeners: BrokerWiring.listenerNames(config)
         ) { report in
             [
-                MetaNodeService(node: meta), journal.lifecycle,
+                MetaNodeService(node: meta), journal.lifecycle, registration,
                 BrokerWiring.makeService(
                     config: config, assembly: assembly, journal: journal.localClient, tls: mqttTLS,
                     registerMeta: { meta.register(into: &$0) }, report: report),

@@ -116,7 +116,7 @@ struct JournalProcessTests {
             RPCClient(endpoints: RPCEndpoint(address).map { [$0] } ?? [], logger: Logger(label: "test.meta"))
         }
         let registered = try await eventually(timeout: .seconds(20)) {
-            try await metaClient.get("/nodes/journal/7").keyValue?.value == Array(journalAddress.utf8)
+            try await metaClient.get("/nodes/journal/7").keyValue.flatMap { try? NodeRecord(bytes: $0.value) }?.address == journalAddress
         }
         #expect(registered, "the node registers itself in meta; stderr: \(journal.standardError)")
 

@@ -20,6 +20,7 @@ import Shared
 /// | 0x0002000D | `meta.removeMember`   | ``MetaIDRequest``           | ``RPCEmpty``             |
 /// | 0x0002000E | `meta.transferLeader` | ``MetaIDRequest``           | ``RPCEmpty``             |
 /// | 0x0002000F | `meta.forwardWrite`   | ``MetaForwardWriteRequest`` | ``MetaWriteResponse``    |
+/// | 0x00020010 | `meta.leaseList`      | ``RPCEmpty``                | ``MetaLeaseListResponse``|
 ///
 /// Key-value writes (`put`, `delete`, `cas`) sent to a follower are forwarded to the leader it
 /// knows (`meta.forwardWrite`, used between members) and answered with the leader's result.
@@ -65,6 +66,8 @@ public enum MetaAPI {
     /// A key-value write a follower forwards to the leader (proposed only by a leader; never
     /// forwarded again).
     public static let forwardWrite = RPCMethod<MetaForwardWriteRequest, MetaWriteResponse>(id: serviceID << 16 | 15, name: "meta.forwardWrite")
+    /// Every lease with its TTL and the time left before the leader revokes it (leader only).
+    public static let leaseList = RPCMethod<RPCEmpty, MetaLeaseListResponse>(id: serviceID << 16 | 16, name: "meta.leaseList")
 
     /// Longest address string accepted.
     static let maxAddressBytes = 1024

@@ -97,11 +97,22 @@ public final class MetaClient: Sendable {
         try await call(MetaAPI.leaseRevoke, MetaIDRequest(id: id))
     }
 
+    /// Every lease with its TTL and time left (asked of the leader).
+    public func leases() async throws -> [MetaLeaseListResponse.Lease] {
+        try await call(MetaAPI.leaseList, RPCEmpty()).leases
+    }
+
     // MARK: Cluster
 
     /// The status of the member at `address` (no redirect).
     public func status(of address: String) async throws -> MetaStatusResponse {
         try await transport(for: address).call(MetaAPI.status, RPCEmpty(), options: .timeout(options.attemptTimeout))
+    }
+
+    /// The transport this client uses for the member at `address` (made on first use), for
+    /// calls to one specific member of another service (such as `node.status`).
+    public func transport(to address: String) -> any RPCTransport {
+        transport(for: address)
     }
 
     /// The leader's status (found by asking members and following `leaderAddress`).

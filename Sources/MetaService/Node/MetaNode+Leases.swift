@@ -39,6 +39,18 @@ extension MetaNode {
         return .success(MetaLeaseResponse(id: id, ttlMillis: lease.ttlMillis, revision: store.revision))
     }
 
+    /// On the leader: every tracked lease with the time left before it is revoked.
+    func leaseList() -> Result<MetaLeaseListResponse, RPCError> {
+        guard raft.role == .leader else { return .failure(rpcError(.notLeader(leader: raft.leaderID))) }
+        let now = NIODeadline.now()
+        let leases = self.leases.sorted { $0.key < $1.key }.map { id, lease in
+            let left = lease.deadline - now
+            return MetaLeaseListResponse.Lease(
+                id: id, ttlMillis: lease.ttlMillis, remainingMillis: UInt64(max(0, left.nanoseconds / 1_000_000)))
+        }
+        return .success(MetaLeaseListResponse(leases: leases))
+    }
+
     /// A fresh lease id on the leader (random, not in use).
     func newLeaseID() -> UInt64 {
         while true {

@@ -52,6 +52,9 @@ extension MetaNode {
         router.register(MetaAPI.leaseKeepAlive) { request, context in
             self.eventLoop.submit { try self.keepAlive(request.id).get() }.hop(to: context.eventLoop)
         }
+        router.register(MetaAPI.leaseList) { _, context in
+            self.eventLoop.submit { try self.leaseList().get() }.hop(to: context.eventLoop)
+        }
         router.register(MetaAPI.leaseRevoke) { request, context in
             self.eventLoop.flatSubmit {
                 self.propose(.revokeLease(id: request.id)).flatMapThrowing { result in

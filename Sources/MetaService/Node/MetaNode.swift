@@ -113,6 +113,8 @@ public final class MetaNode: @unchecked Sendable {
     /// Told whether this node knows a leader (is usable), each time that changes; on the loop.
     private var leaderObserver: (@Sendable (Bool) -> Void)?
     private var reportedLeaderKnown: Bool?
+    /// Told whether this node leads (and its term) each time that changes; on the loop.
+    var roleObservers: [@Sendable (_ isLeader: Bool, _ term: UInt64) -> Void] = []
     let commitGauge: Gauge
     let appliedGauge: Gauge
     let proposalCounter: Counter
@@ -181,6 +183,7 @@ public final class MetaNode: @unchecked Sendable {
         let closing: [any RPCTransport] = (try? await eventLoop.submit { () -> [any RPCTransport] in
             self.stopped = true
             self.tickTask?.cancel()
+            self.stepDownObservers()
             let gone = RPCError(.unavailable, "meta node is shutting down")
             for (_, proposal) in self.proposals { proposal.promise.fail(gone) }
             self.proposals = [:]
@@ -327,6 +330,7 @@ public final class MetaNode: @unchecked Sendable {
                 self.stopped = true
                 self.tickTask?.cancel()
                 self.reportLeadership(false)
+                self.stepDownObservers()
             }
         }
     }
@@ -460,6 +464,7 @@ public final class MetaNode: @unchecked Sendable {
                 leases[id]?.deadline = now + .milliseconds(Int64(clamping: lease.ttlMillis))
             }
             logger.info("became the leader", metadata: ["term": "\(raft.term)"])
+            for observer in roleObservers { observer(true, raft.term) }
         }
         if !isLeader {
             revoking = []
@@ -470,6 +475,9 @@ public final class MetaNode: @unchecked Sendable {
             for (_, proposal) in proposals { proposal.promise.fail(lost) }
             proposals = [:]
             logger.info("lost leadership", metadata: ["term": "\(raft.term)"])
+        }
+        if wasLeader && !isLeader {
+            for observer in roleObservers { observer(false, raft.term) }
         }
         wasLeader = isLeader
     }
