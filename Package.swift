@@ -66,7 +66,7 @@ let package = Package(
         .target(
             name: "JournalServer",
             dependencies: [
-                "Shared",
+                "Shared", "MetaService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -120,7 +120,7 @@ let package = Package(
         .testTarget(
             name: "JournalServerTests",
             dependencies: [
-                "JournalServer",
+                "JournalServer", "MetaService",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -140,7 +140,7 @@ let package = Package(
         ),
         .testTarget(
             name: "TributaryTests",
-            dependencies: ["Shared", "MetaService"],
+            dependencies: ["Shared", "MetaService", "JournalServer"],
             swiftSettings: strictSettings
         ),
     ]

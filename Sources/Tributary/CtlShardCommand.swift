@@ -66,7 +66,7 @@ struct CtlShardCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a shard (no-op if it exists with the same settings).")
         @OptionGroup var connection: Connection
         @Argument(help: "Shard name: 1-200 of A-Z a-z 0-9 . _ -") var name: String
-        @Option(help: "Replicas per segment (recorded in meta; one node stores it today).") var replicas: Int = 1
+        @Option(help: "Replicas per segment (above 1: placed by the segment controller on journal nodes).") var replicas: Int = 1
         @Option(help: "fsync policy: every-batch, group (group commit, see --commit-interval-ms) or never.") var durability: String = "group"
         @Option(help: "Group commit interval in milliseconds.") var commitIntervalMs: Int64 = 2
         @Option(help: "Segment size in bytes.") var segmentBytes: Int = 256 << 20
@@ -124,9 +124,11 @@ struct CtlShardCommand: AsyncParsableCommand {
                     print("segment base=\(segment.baseOffset) bytes=\(segment.sizeInBytes)\(corrupt)")
                 }
                 if let record = shard.catalog {
-                    print("meta replicas=\(record.replicationFactor) state=\(record.state)")
-                    for segment in record.segments {
-                        print("meta segment base=\(segment.baseOffset) replicas=\(segment.replicas.map(String.init).joined(separator: ",")) leader=\(segment.leader) epoch=\(segment.epoch) \(segment.sealed ? "sealed" : "open")")
+                    print("meta replicas=\(record.replicationFactor) state=\(record.state)\(record.segments.isEmpty ? " pending placement" : "")")
+                    for (index, segment) in record.segments.enumerated() {
+                        // A segment ends where the next begins; the last one is open (or being sealed).
+                        let end = index + 1 < record.segments.count ? "\(record.segments[index + 1].baseOffset)" : "-"
+                        print("meta segment \(index) base=\(segment.baseOffset) end=\(end) replicas=\(segment.replicas.map(String.init).joined(separator: ",")) leader=\(segment.leader) epoch=\(segment.epoch) \(segment.sealed ? "sealed" : "open")")
                     }
                 }
             }

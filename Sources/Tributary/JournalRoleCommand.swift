@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
+import JournalServer
 import Logging
 import MetaService
 import NIOCore
 import NIOSSL
+import ServiceLifecycle
 import Shared
 
 /// `tributary journal`: a JournalServer node serving ``JournalAPI`` (one replica per shard for
@@ -62,7 +64,10 @@ struct JournalRoleCommand: AsyncParsableCommand {
         let registration = JournalRegistrationService(
             client: metaClient, nodeID: config.node.id, address: config.rpc.listener.description,
             ttlMillis: UInt64(leaseTtlMs), readiness: assembly.readiness, logger: logger)
-        try await assembly.run(
-            roles: ["journal"], register: { journal.register(into: &$0) }, services: [journal.lifecycle, registration])
+        var services: [any Service] = [journal.lifecycle, registration]
+        if let replicas = journal.replicas, let cluster = journal.cluster {
+            services.append(JournalWiring.ReplicationService(nodeID: UInt64(max(config.node.id, 0)), replicas: replicas, cluster: cluster, logger: logger))
+        }
+        try await assembly.run(roles: ["journal"], register: { journal.register(into: &$0) }, services: services)
     }
 }

@@ -27,9 +27,14 @@ enum JournalWiring {
         let catalog: (any ShardCatalog)?
         /// A client of this process's journal that goes through no socket.
         let localClient: JournalClient
+        /// This node's replicas of replicated shards' segments (journal-only nodes).
+        var replicas: ReplicatedSegmentStore? = nil
+        /// The node's view of the journal cluster (journal-only nodes): shard records and node
+        /// addresses, connections to the other nodes.
+        var cluster: JournalClusterClient? = nil
 
         /// The RPC service over the store.
-        var service: JournalService { JournalService(store: store, catalog: catalog) }
+        var service: JournalService { JournalService(store: store, catalog: catalog, replicas: replicas) }
 
         /// Registers ``JournalAPI`` on the node's router.
         func register(into router: inout RPCRouter) {
@@ -46,6 +51,8 @@ enum JournalWiring {
 
         func run() async throws {
             try? await gracefulShutdown()
+            await role.replicas?.close()
+            await role.cluster?.close()
             do {
                 try await role.store.close().get()
             } catch {
@@ -88,41 +95,49 @@ enum JournalWiring {
             let transport = InProcessTransport(router: metaRouter, logger: Logger(label: "tributary.journal.meta"))
             metaClient = MetaClient(addresses: [config.rpc.listener.description]) { _ in transport }
         }
-        let catalog = metaClient.map { MetaShardCatalog(client: $0, nodeID: UInt64(max(config.node.id, 0))) }
+        let nodeID = UInt64(max(config.node.id, 0))
+        let catalog = metaClient.map { MetaShardCatalog(client: $0, nodeID: nodeID) }
+        // A journal-only node also holds replicas of replicated shards' segments.
+        var cluster: JournalClusterClient?
+        var replicas: ReplicatedSegmentStore?
+        if localMeta == nil, let remoteMeta {
+            let clientTLS = try? config.rpc.tls.makeClientContext()
+            let made = JournalClusterClient(meta: remoteMeta, logger: logger) { address in
+                var configuration = RPCClientConfiguration(endpoints: RPCEndpoint(address).map { [$0] } ?? [])
+                configuration.tls = clientTLS
+                return RPCClient(configuration: configuration, logger: Logger(label: "tributary.journal.peer"))
+            }
+            cluster = made
+            replicas = ReplicatedSegmentStore(
+                nodeID: nodeID, dataDirectory: assembly.dataDirectory.path, eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+                threadPool: threadPool, logger: logger
+            ) { peer in made.transport(toNode: peer) }
+        }
         var router = RPCRouter()
-        JournalService(store: store, catalog: catalog).register(into: &router)
+        JournalService(store: store, catalog: catalog, replicas: replicas).register(into: &router)
         let client = JournalClient(transport: InProcessTransport(router: router, logger: Logger(label: "tributary.journal.local")))
         assembly.readiness.set("journal", ready: true)
-        return Role(store: store, threadPool: threadPool, catalog: catalog, localClient: client)
+        return Role(store: store, threadPool: threadPool, catalog: catalog, localClient: client, replicas: replicas, cluster: cluster)
     }
-}
 
-/// Records shards in the meta key space through a ``MetaClient`` (`/journal/shards/<name>`).
-struct MetaShardCatalog: ShardCatalog {
-    let client: MetaClient
-    let nodeID: UInt64
+    /// Runs the node's segment placement duties until graceful shutdown: opening the replicas
+    /// meta assigns to it, and (on the lowest-id live node) the ``SegmentController``.
+    struct ReplicationService: Service {
+        let nodeID: UInt64
+        let replicas: ReplicatedSegmentStore
+        let cluster: JournalClusterClient
+        let logger: Logger
 
-    func shardCreated(_ description: ShardDescription) async throws -> ShardMetadata {
-        let key = ShardMetadata.key(shard: description.name)
-        let record = ShardMetadata(
-            replicationFactor: description.settings.replicationFactor,
-            segments: [.init(baseOffset: description.startOffset, replicas: [nodeID], leader: nodeID, epoch: 1)])
-        // Only the first create writes the record (compare-and-set on absence); later ones keep it.
-        switch try await client.compareAndSet(key, expect: .absent, value: record.encodedBytes) {
-        case .compareFailed(_, let current?):
-            return try ShardMetadata(bytes: current.value)
-        default:
-            return record
+        func run() async throws {
+            let assignment = SegmentAssignmentService(nodeID: nodeID, replicas: replicas, cluster: cluster, logger: logger)
+            let controller = SegmentController(nodeID: nodeID, cluster: cluster, logger: logger)
+            await cancelWhenGracefulShutdown {
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await assignment.run() }
+                    group.addTask { await controller.run() }
+                }
+            }
         }
-    }
-
-    func shardDeleted(_ shard: String) async throws {
-        _ = try await client.delete(ShardMetadata.key(shard: shard))
-    }
-
-    func metadata(shard: String) async throws -> ShardMetadata? {
-        guard let value = try await client.get(ShardMetadata.key(shard: shard)).keyValue?.value else { return nil }
-        return try ShardMetadata(bytes: value)
     }
 }
 

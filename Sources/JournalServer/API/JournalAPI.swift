@@ -106,24 +106,35 @@ public struct JournalShardList: RPCMessage, Hashable {
     }
 }
 
-/// `journal.append`. Wire: shard name, varint count, records (offsets ignored).
+/// `journal.append`. Wire: shard name, varint count, records (offsets ignored), then optionally
+/// one byte: the ack policy of a replicated shard (0 leader, 1 quorum, 2 all; absent: quorum).
 public struct JournalAppendRequest: RPCMessage, Hashable {
     /// The shard name.
     public var shard: String
     /// The records; the shard assigns their offsets.
     public var records: [Record]
+    /// How many replicas must hold the records durably before the append is acknowledged
+    /// (replicated shards; `nil`: ``ReplicaAckPolicy/quorum``).
+    public var ackPolicy: ReplicaAckPolicy?
     /// Creates a request.
-    public init(shard: String, records: [Record]) {
+    public init(shard: String, records: [Record], ackPolicy: ReplicaAckPolicy? = nil) {
         self.shard = shard
         self.records = records
+        self.ackPolicy = ackPolicy
     }
     public init(rpcBody buffer: inout ByteBuffer) throws {
         shard = try buffer.readShardName()
         records = try buffer.readJournalRecords(limit: JournalAPI.maxRecords)
+        if buffer.readableBytes > 0 {
+            let raw = try buffer.readFixed("ack policy", as: UInt8.self)
+            guard let policy = ReplicaAckPolicy(rawValue: raw) else { throw WireDecodingError.unknownTag(what: "ack policy", tag: UInt64(raw)) }
+            ackPolicy = policy
+        }
     }
     public func encode(into buffer: inout ByteBuffer) {
         buffer.writeLengthPrefixed(string: shard)
         buffer.writeJournalRecords(records)
+        if let ackPolicy { buffer.writeInteger(ackPolicy.rawValue) }
     }
 }
 

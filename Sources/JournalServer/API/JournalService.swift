@@ -1,4 +1,5 @@
 import Logging
+import Synchronization
 import NIOCore
 import Shared
 
@@ -12,6 +13,9 @@ public struct JournalService: Sendable {
     public let store: ShardStore
     /// Where created and deleted shards are recorded (the meta key space), if anywhere.
     public let catalog: (any ShardCatalog)?
+    /// This node's replicas of placement segments: appends, reads and describes of a shard
+    /// this node holds replicas of go to them instead of the local single-replica store.
+    public let replicas: ReplicatedSegmentStore?
 
     /// Creates the service.
     public init(store: ShardStore) {
@@ -20,16 +24,29 @@ public struct JournalService: Sendable {
 
     /// Creates the service recording shards in `catalog`: a create answers once the shard is
     /// open here and recorded there; describe adds the record when it can be read.
-    public init(store: ShardStore, catalog: (any ShardCatalog)?) {
+    public init(store: ShardStore, catalog: (any ShardCatalog)?, replicas: ReplicatedSegmentStore? = nil) {
         self.store = store
         self.catalog = catalog
+        self.replicas = replicas
     }
 
     /// Registers every ``JournalAPI`` method on `router`.
     public func register(into router: inout RPCRouter) {
         let store = self.store
         let catalog = self.catalog
+        let replicas = self.replicas
+        replicas?.register(into: &router)
         router.register(JournalAPI.createShard) { request, context in
+            if request.settings.replicationFactor > 1, replicas != nil, let catalog {
+                // Replicated: recorded as pending; the segment controller places it.
+                return context.eventLoop.makeFutureWithTask {
+                    try ShardStoreError.validate(shardName: request.shard)
+                    let record = try await catalog.shardRequested(request.shard, settings: request.settings)
+                    return ShardDescription(
+                        name: request.shard, settings: request.settings, startOffset: record.segments.first?.baseOffset ?? 0,
+                        endOffset: record.segments.first?.baseOffset ?? 0, state: .active, segments: [], catalog: record)
+                }.answer(on: context)
+            }
             let created = store.create(shard: request.shard, settings: request.settings)
             guard let catalog else { return created.answer(on: context) }
             return created.hop(to: context.eventLoop).flatMap { description in
@@ -62,6 +79,9 @@ public struct JournalService: Sendable {
             context.eventLoop.makeSucceededFuture(JournalShardList(shards: store.list()))
         }
         router.register(JournalAPI.describeShard) { request, context in
+            if let replicas, !replicas.replicas(of: request.shard).isEmpty {
+                return replicas.describe(shard: request.shard, catalog: catalog).hop(to: context.eventLoop)
+            }
             let described = store.describe(shard: request.shard)
             guard let catalog else { return described.answer(on: context) }
             return described.hop(to: context.eventLoop).flatMap { description in
@@ -74,7 +94,10 @@ public struct JournalService: Sendable {
             }.answer(on: context)
         }
         router.register(JournalAPI.append) { request, context in
-            store.append(shard: request.shard, records: request.records).map {
+            if let segment = replicas?.appendTarget(shard: request.shard) {
+                return segment.append(records: request.records, policy: request.ackPolicy ?? .quorum).hop(to: context.eventLoop)
+            }
+            return store.append(shard: request.shard, records: request.records).map {
                 JournalAppendResponse(baseOffset: $0.baseOffset, lastOffset: $0.lastOffset)
             }.answer(on: context)
         }
@@ -82,6 +105,9 @@ public struct JournalService: Sendable {
             let maxBytes = min(max(request.maxBytes, 1), JournalAPI.maxReadBytes)
             switch request.start {
             case .offset(let offset):
+                if let segment = replicas?.readTarget(shard: request.shard, offset: offset) {
+                    return segment.read(from: offset, maxBytes: maxBytes).hop(to: context.eventLoop)
+                }
                 return store.read(shard: request.shard, from: offset, maxBytes: maxBytes).answer(on: context)
             case .timestamp(let timestamp):
                 return store.offset(shard: request.shard, forTimestamp: timestamp).flatMap { offset in
@@ -99,6 +125,16 @@ public struct JournalService: Sendable {
         router.register(JournalAPI.tail) { request, writer, context in
             do {
                 let filter = request.filters.isEmpty ? nil : try TopicFilterSet(request.filters)
+                let replicated = request.fromOffset.map { replicas?.readTarget(shard: request.shard, offset: $0) }
+                    ?? replicas?.appendTarget(shard: request.shard)
+                if let segment = replicated {
+                    let cancelled = TailCancellation()
+                    context.onCancel { _ in cancelled.flag.withLock { $0 = true } }
+                    return segment.tail(
+                        from: request.fromOffset, filter: filter, maxBytes: ShardStore.defaultTailReadBytes,
+                        isCancelled: { cancelled.flag.withLock { $0 } }, send: { writer.send($0) }
+                    ).hop(to: context.eventLoop)
+                }
                 let tail = try store.subscribe(shard: request.shard, from: request.fromOffset, filter: filter) { batch in
                     writer.send(batch)
                 }
@@ -109,6 +145,11 @@ public struct JournalService: Sendable {
             }
         }
     }
+}
+
+/// Set when a replicated tail's caller cancels the stream.
+private final class TailCancellation: Sendable {
+    let flag = Mutex(false)
 }
 
 extension EventLoopFuture where Value: Sendable {

@@ -1,3 +1,5 @@
+import Shared
+
 /// Where a journal node records its shards for the rest of the cluster (the meta key space,
 /// see ``ShardMetadata``). ``JournalService`` calls it on create, delete and describe.
 public protocol ShardCatalog: Sendable {
@@ -7,4 +9,12 @@ public protocol ShardCatalog: Sendable {
     func shardDeleted(_ shard: String) async throws
     /// The shard's record, or `nil` if there is none.
     func metadata(shard: String) async throws -> ShardMetadata?
+}
+
+extension ShardCatalog {
+    /// Records a replicated shard as pending placement (no segments yet; the segment controller
+    /// places it). The default refuses: only a meta-backed catalog can.
+    public func shardRequested(_ shard: String, settings: ShardSettings) async throws -> ShardMetadata {
+        throw RPCError(.failedPrecondition, "shard '\(shard)': replicated shards need the meta cluster")
+    }
 }

@@ -6,7 +6,8 @@ import Shared
 ///
 /// Binary form (the meta value): version byte 1, varint replication factor, state byte, varint
 /// segment count, then per segment: signed varint base offset, varint replica count + varint node
-/// ids, varint leader, varint epoch, bool sealed.
+/// ids, varint leader, varint epoch, bool sealed; then optionally (records of replicated shards)
+/// bool true + the shard's ``ShardSettings`` binary form.
 public struct ShardMetadata: Sendable, Hashable {
     /// Whether the shard is in service.
     public enum State: UInt8, Sendable, Hashable, CustomStringConvertible {
@@ -55,14 +56,17 @@ public struct ShardMetadata: Sendable, Hashable {
     public var replicationFactor: Int
     /// The shard's state.
     public var state: State
-    /// Its segments, oldest first.
+    /// Its segments, oldest first. Empty: the shard is pending placement by the controller.
     public var segments: [Segment]
+    /// The settings every replica opens its segment logs with (replicated shards).
+    public var settings: ShardSettings?
 
     /// Creates a record.
-    public init(replicationFactor: Int, state: State = .active, segments: [Segment]) {
+    public init(replicationFactor: Int, state: State = .active, segments: [Segment], settings: ShardSettings? = nil) {
         self.replicationFactor = replicationFactor
         self.state = state
         self.segments = segments
+        self.settings = settings
     }
 
     /// The meta key of a shard's record.
@@ -81,6 +85,10 @@ public struct ShardMetadata: Sendable, Hashable {
             buffer.writeVarint(segment.leader)
             buffer.writeVarint(segment.epoch)
             buffer.writeBool(segment.sealed)
+        }
+        if let settings {
+            buffer.writeBool(true)
+            settings.encode(into: &buffer)
         }
     }
 
@@ -110,7 +118,11 @@ public struct ShardMetadata: Sendable, Hashable {
             let sealed = try buffer.readBool("sealed")
             segments.append(Segment(baseOffset: base, replicas: replicas, leader: leader, epoch: epoch, sealed: sealed))
         }
-        self.init(replicationFactor: replicationFactor, state: state, segments: segments)
+        var settings: ShardSettings?
+        if buffer.readableBytes > 0, try buffer.readBool("has settings") {
+            settings = try ShardSettings(decoding: &buffer)
+        }
+        self.init(replicationFactor: replicationFactor, state: state, segments: segments, settings: settings)
     }
 
     /// Decodes a meta value.

@@ -43,6 +43,13 @@ struct JournalAPIWireTests {
         try roundTrip(JournalShardRequest(shard: "orders"))
         try roundTrip(JournalShardList(shards: ["a", "b.c", "d_e-f"]))
         try roundTrip(JournalAppendRequest(shard: "s", records: Self.records))
+        for policy in ReplicaAckPolicy.allCases {
+            try roundTrip(JournalAppendRequest(shard: "s", records: Self.records, ackPolicy: policy), optionalTail: 1)
+        }
+        var badPolicy = ByteBuffer()
+        JournalAppendRequest(shard: "s", records: Self.records).encode(into: &badPolicy)
+        badPolicy.writeInteger(UInt8(9))
+        #expect(throws: WireDecodingError.self) { _ = try JournalAppendRequest(rpcBody: &badPolicy) }
         try roundTrip(JournalAppendResponse(baseOffset: 10, lastOffset: 12))
         try roundTrip(JournalReadRequest(shard: "s", start: .offset(42), maxBytes: 4096))
         try roundTrip(JournalReadRequest(shard: "s", start: .timestamp(-3), maxBytes: 0))
