@@ -1,21 +1,22 @@
 import ArgumentParser
 import BrokerServer
 import Foundation
+import JournalServer
 import Logging
 import MetaService
 import NIOSSL
 import Shared
 
 /// `tributary broker`: a stateless MQTT front end of a cluster. Sessions, wills, shared-group
-/// membership and its own registration live in meta; messages in the journal node it finds
+/// membership and its own registration live in meta; messages in the journal cluster it finds
 /// through meta. Any number of brokers serve the same clients.
 struct BrokerRoleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "broker",
         abstract: "Run a BrokerServer (stateless MQTT front end) of a cluster.",
         discussion: """
-        The broker keeps no state of record: it registers under /nodes/broker/<id> in meta, finds \
-        the journal through /nodes/journal/*, and keeps sessions in meta, so a client may connect \
+        The broker keeps no state of record: it registers under /nodes/broker/<id> in meta, reaches \
+        the journal cluster through the shard and node records in meta, and keeps sessions in meta, so a client may connect \
         to any broker. Its data directory (default <node.data-dir>/broker-<id>) only holds the \
         process lock. See docs/cluster.md.
         """
@@ -31,7 +32,7 @@ struct BrokerRoleCommand: AsyncParsableCommand {
     var rpcPort: Int?
     @Option(help: "Directory for the process lock (node.data-dir). Default: <node.data-dir>/broker-<id>.") var dataDir: String?
     @Option(help: "Time to live of the broker's registration lease, in milliseconds.") var leaseTtlMs: Int = 10_000
-    @Option(help: "How long to wait for a journal node to register in meta, in seconds.") var journalWait: Int = 60
+    @Option(help: "How long to wait at start for a journal node to register in meta, in seconds.") var journalWait: Int = 60
 
     func validate() throws {
         guard let id, id > 0 else { throw ValidationError("--id N (a positive broker node id) is required") }
@@ -71,15 +72,13 @@ struct BrokerRoleCommand: AsyncParsableCommand {
         let addresses = (meta ?? "").split(separator: ",").map(String.init)
         let metaClient = ClusterBrokerWiring.metaClient(addresses: addresses, tls: clientTLS, label: "tributary.broker.meta")
         let assembly = try NodeAssembly(config: config, mode: "broker", logger: logger)
-        let journalAddress: String
         do {
-            journalAddress = try await ClusterBrokerWiring.locateJournal(meta: metaClient, timeout: .seconds(journalWait), logger: logger)
+            try await ClusterBrokerWiring.awaitJournalNodes(meta: metaClient, timeout: .seconds(journalWait), logger: logger)
         } catch {
             FileHandle.standardError.write(Data("tributary broker: \(error)\n".utf8))
             throw ExitCode(69)
         }
-        logger.info("using journal node", metadata: ["address": "\(journalAddress)"])
-        let journal = ClusterBrokerWiring.journalClient(address: journalAddress, tls: clientTLS)
+        let journal = ClusterBrokerWiring.journalClient(meta: metaClient, tls: clientTLS)
         var brokerConfiguration = BrokerWiring.brokerConfiguration(config)
         brokerConfiguration.brokerID = config.node.id
         let broker = MQTTBroker(configuration: brokerConfiguration, journal: journal, meta: metaClient, logger: Logger(label: "tributary.mqtt"))
@@ -93,6 +92,7 @@ struct BrokerRoleCommand: AsyncParsableCommand {
         ) { report in
             [registration, BrokerWiring.makeService(config: config, assembly: assembly, broker: broker, tls: mqttTLS, report: report)]
         }
+        await journal.close()
         await metaClient.close()
     }
 }

@@ -45,7 +45,8 @@ public struct JournalClusterView: Sendable, Hashable {
     /// Sets the shard record or node registration stored at `keyValue.key`.
     public mutating func put(_ keyValue: MetaKeyValue) {
         if let id = Self.nodeID(key: keyValue.key) {
-            nodes[id] = String(decoding: keyValue.value, as: UTF8.self)
+            // A `NodeRecord` (registrations since the meta controller); a plain address before.
+            nodes[id] = (try? NodeRecord(keyValue: keyValue))?.address ?? String(decoding: keyValue.value, as: UTF8.self)
         } else if let name = Self.shardName(key: keyValue.key) {
             shards[name] = try? ShardMetadata(bytes: keyValue.value)
         }
