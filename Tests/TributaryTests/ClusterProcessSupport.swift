@@ -9,40 +9,48 @@ import Testing
 /// `tributary broker`s (added with ``startBroker(id:)``). Every process is killed when the value
 /// is released; data directories are temporary.
 final class ClusterProcesses: @unchecked Sendable {
-    let metaAddress: String
-    let meta: TributaryProcess
+    let metaAddresses: [String]
+    let metas: [TributaryProcess]
     let journal: TributaryProcess
     private(set) var brokers: [Int: TributaryProcess] = [:]
     private(set) var mqttPorts: [Int: Int] = [:]
     let leaseTtlMs: Int
-    private let directories: [String]
 
-    private init(metaAddress: String, meta: TributaryProcess, journal: TributaryProcess, leaseTtlMs: Int, directories: [String]) {
-        self.metaAddress = metaAddress
-        self.meta = meta
+    /// Every meta member, as `--meta` takes them.
+    var metaAddress: String { metaAddresses.joined(separator: ",") }
+
+    private init(metaAddresses: [String], metas: [TributaryProcess], journal: TributaryProcess, leaseTtlMs: Int) {
+        self.metaAddresses = metaAddresses
+        self.metas = metas
         self.journal = journal
         self.leaseTtlMs = leaseTtlMs
-        self.directories = directories
     }
 
-    /// Starts meta and journal, then `brokers` brokers (ids 1…).
-    static func start(brokers: Int, leaseTtlMs: Int = 2000) async throws -> ClusterProcesses {
-        let ports = try await MetaClusterProcessTests.freePorts(2)
-        let metaAddress = "127.0.0.1:\(ports[0])"
-        let journalAddress = "127.0.0.1:\(ports[1])"
-        let metaData = TributaryProcess.temporaryDirectory()
+    /// Starts `metas` meta nodes (ids 1…, one Raft group), a journal node, then `brokers` brokers
+    /// (ids 1…).
+    static func start(brokers: Int, metas: Int = 1, leaseTtlMs: Int = 2000) async throws -> ClusterProcesses {
+        let ports = try await MetaClusterProcessTests.freePorts(metas + 1)
+        let metaAddresses = (0..<metas).map { "127.0.0.1:\(ports[$0])" }
+        let peers = metaAddresses.enumerated().map { "\($0.offset + 1)=\($0.element)" }.joined(separator: ",")
+        let journalAddress = "127.0.0.1:\(ports[metas])"
+        var metaProcesses: [TributaryProcess] = []
+        for (index, address) in metaAddresses.enumerated() {
+            let data = TributaryProcess.temporaryDirectory()
+            metaProcesses.append(try TributaryProcess(
+                ["meta", "--id", "\(index + 1)", "--data-dir", data, "--listen", address, "--peers", peers, "--admin-port", "0",
+                 "--tick-ms", "50"],
+                dataDirectory: data))
+        }
+        for meta in metaProcesses { _ = try #require(await meta.readyFields(), "meta not ready: \(meta.standardError)") }
+        let metaList = metaAddresses.joined(separator: ",")
         let journalData = TributaryProcess.temporaryDirectory()
-        let meta = try TributaryProcess(
-            ["meta", "--id", "1", "--data-dir", metaData, "--listen", metaAddress, "--admin-port", "0", "--tick-ms", "50"],
-            dataDirectory: metaData)
-        _ = try #require(await meta.readyFields(), "meta not ready: \(meta.standardError)")
         let journal = try TributaryProcess(
-            ["journal", "--id", "1", "--data-dir", journalData, "--listen", journalAddress, "--meta", metaAddress,
+            ["journal", "--id", "1", "--data-dir", journalData, "--listen", journalAddress, "--meta", metaList,
              "--admin-port", "0", "--lease-ttl-ms", "3000"],
             dataDirectory: journalData)
         _ = try #require(await journal.readyFields(), "journal not ready: \(journal.standardError)")
         let cluster = ClusterProcesses(
-            metaAddress: metaAddress, meta: meta, journal: journal, leaseTtlMs: leaseTtlMs, directories: [])
+            metaAddresses: metaAddresses, metas: metaProcesses, journal: journal, leaseTtlMs: leaseTtlMs)
         for id in 1...max(brokers, 1) where brokers > 0 { _ = try await cluster.startBroker(id: id) }
         return cluster
     }
@@ -64,7 +72,7 @@ final class ClusterProcesses: @unchecked Sendable {
 
     /// A meta client of the cluster's meta node.
     func metaClient() -> MetaClient {
-        MetaClient(addresses: [metaAddress], options: .init(timeout: .seconds(20))) { address in
+        MetaClient(addresses: metaAddresses, options: .init(timeout: .seconds(20))) { address in
             RPCClient(endpoints: RPCEndpoint(address).map { [$0] } ?? [], logger: Logger(label: "test.meta"))
         }
     }
@@ -92,7 +100,9 @@ final class ClusterProcesses: @unchecked Sendable {
         }
         journal.signal(SIGTERM)
         _ = await journal.exitStatus()
-        meta.signal(SIGTERM)
-        _ = await meta.exitStatus()
+        for meta in metas where meta.process.isRunning {
+            meta.signal(SIGTERM)
+            _ = await meta.exitStatus()
+        }
     }
 }

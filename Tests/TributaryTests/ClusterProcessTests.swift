@@ -61,4 +61,24 @@ struct ClusterProcessTests {
         _ = try await loader
         await cluster.stop()
     }
+
+    @Test func brokersKeepWorkingWhenTheMetaLeaderIsKilled() async throws {
+        try PahoConformanceTests.requirePaho()
+        let cluster = try await ClusterProcesses.start(brokers: 2, metas: 3)
+        let meta = cluster.metaClient()
+        let leader = try await meta.leaderStatus()
+        let ports = ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)"]
+        async let steady = cluster.runScenario("steady", ports, timeout: .seconds(120))
+        // Kill the meta leader while QoS 1 messages flow from broker 1 to a subscriber on broker 2.
+        let index = Int(leader.id) - 1
+        try #require(cluster.metas.indices.contains(index), "leader \(leader.id) is one of the members")
+        let victim = cluster.metas[index]
+        victim.signal(SIGKILL)
+        _ = await victim.exitStatus()
+        _ = try await steady
+        // Sessions (meta) still work: a persistent session moves between the brokers.
+        _ = try await cluster.runScenario("session", ports)
+        await meta.close()
+        await cluster.stop()
+    }
 }

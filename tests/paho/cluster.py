@@ -410,6 +410,42 @@ def joined(host, ports, tag):
     print("joined ok")
 
 
+def steady(host, ports):
+    """QoS 1 messages flow from broker 1 to a persistent subscriber on broker 2 for a few
+    seconds (the test kills a meta or journal node meanwhile): every acknowledged message
+    arrives; a publish that is not acknowledged is sent again."""
+    p1, p2 = ports[0], ports[1]
+    base = f"steady/{RUN}"
+    sub = Client(host, p2, f"ssub-{RUN}", 5, clean=False, expiry=600)
+    sub.connect()
+    sub.subscribe(f"{base}/#", 1)
+    pub = Client(host, p1, f"spub-{RUN}", 5)
+    pub.connect()
+    acked = []
+    for i in range(300):
+        deadline = time.time() + 40
+        while True:
+            info = pub.client.publish(f"{base}/t{i % 4}", f"s{i}", qos=1)
+            try:
+                info.wait_for_publish(5)
+            except (RuntimeError, ValueError):
+                pass
+            if info.is_published():
+                acked.append(f"s{i}")
+                break
+            check(time.time() < deadline, f"s{i} never acknowledged")
+            if not pub.client.is_connected():
+                pub.client.loop_stop()
+                pub.connect(p1)
+        time.sleep(0.01)
+    want = set(acked)
+    sub.wait(lambda: want.issubset(m[1] for m in sub.messages),
+             f"every acknowledged message (missing {sorted(want - set(m[1] for m in sub.messages))[:10]})", timeout=40)
+    for c in (sub, pub):
+        c.stop()
+    print("steady ok")
+
+
 def main():
     scenario, host = sys.argv[1], sys.argv[2]
     try:
@@ -421,7 +457,8 @@ def main():
             joined(host, [int(sys.argv[3]), int(sys.argv[4])], sys.argv[5])
         else:
             ports = [int(p) for p in sys.argv[3:]]
-            {"cross": cross, "shared": shared, "session": session, "takeover": takeover}[scenario](host, ports)
+            {"cross": cross, "shared": shared, "session": session, "takeover": takeover,
+             "steady": steady}[scenario](host, ports)
     except Failure as failure:
         print(f"{scenario} FAILED: {failure}", flush=True)
         sys.exit(1)
