@@ -63,7 +63,8 @@ ready() {
 
 start_broker() {
   local id=$1
-  launch "broker-$id" broker --id "$id" --meta "$(meta_list)" --data-dir "$DIR/broker-$id" \
+  TRIBUTARY_MQTT_SHARD_REPLICAS=${TRIBUTARY_MQTT_SHARD_REPLICAS:-3} \
+    launch "broker-$id" broker --id "$id" --meta "$(meta_list)" --data-dir "$DIR/broker-$id" \
     --mqtt-port "$(broker_mqtt "$id")" --ws-port "$(broker_ws "$id")" --admin-port "$(broker_admin "$id")" \
     --rpc-port "$(broker_rpc "$id")"
 }

@@ -81,6 +81,7 @@ struct BrokerRoleCommand: AsyncParsableCommand {
         let journal = ClusterBrokerWiring.journalClient(meta: metaClient, tls: clientTLS)
         var brokerConfiguration = BrokerWiring.brokerConfiguration(config)
         brokerConfiguration.brokerID = config.node.id
+        brokerConfiguration.shardReplicationFactor = config.mqttBroker.shardReplicas
         let broker = MQTTBroker(configuration: brokerConfiguration, journal: journal, meta: metaClient, logger: Logger(label: "tributary.mqtt"))
         assembly.readiness.register("broker-registration")
         let registration = ClusterBrokerRegistration(

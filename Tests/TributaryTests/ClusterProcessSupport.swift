@@ -5,13 +5,15 @@ import NIOCore
 import Shared
 import Testing
 
-/// A cluster of real processes on loopback for tests: one meta node, one journal node and
+/// A cluster of real processes on loopback for tests: meta nodes, journal nodes and
 /// `tributary broker`s (added with ``startBroker(id:)``). Every process is killed when the value
 /// is released; data directories are temporary.
 final class ClusterProcesses: @unchecked Sendable {
     let metaAddresses: [String]
     let metas: [TributaryProcess]
-    let journal: TributaryProcess
+    /// Journal nodes; node id = index + 1.
+    let journals: [TributaryProcess]
+    let brokerEnvironment: [String: String]
     private(set) var brokers: [Int: TributaryProcess] = [:]
     private(set) var mqttPorts: [Int: Int] = [:]
     let leaseTtlMs: Int
@@ -19,20 +21,25 @@ final class ClusterProcesses: @unchecked Sendable {
     /// Every meta member, as `--meta` takes them.
     var metaAddress: String { metaAddresses.joined(separator: ",") }
 
-    private init(metaAddresses: [String], metas: [TributaryProcess], journal: TributaryProcess, leaseTtlMs: Int) {
+    private init(
+        metaAddresses: [String], metas: [TributaryProcess], journals: [TributaryProcess], brokerEnvironment: [String: String],
+        leaseTtlMs: Int
+    ) {
         self.metaAddresses = metaAddresses
         self.metas = metas
-        self.journal = journal
+        self.journals = journals
+        self.brokerEnvironment = brokerEnvironment
         self.leaseTtlMs = leaseTtlMs
     }
 
     /// Starts `metas` meta nodes (ids 1…, one Raft group), a journal node, then `brokers` brokers
     /// (ids 1…).
-    static func start(brokers: Int, metas: Int = 1, leaseTtlMs: Int = 2000) async throws -> ClusterProcesses {
-        let ports = try await MetaClusterProcessTests.freePorts(metas + 1)
+    static func start(
+        brokers: Int, metas: Int = 1, journals: Int = 1, brokerEnvironment: [String: String] = [:], leaseTtlMs: Int = 2000
+    ) async throws -> ClusterProcesses {
+        let ports = try await MetaClusterProcessTests.freePorts(metas + journals)
         let metaAddresses = (0..<metas).map { "127.0.0.1:\(ports[$0])" }
         let peers = metaAddresses.enumerated().map { "\($0.offset + 1)=\($0.element)" }.joined(separator: ",")
-        let journalAddress = "127.0.0.1:\(ports[metas])"
         var metaProcesses: [TributaryProcess] = []
         for (index, address) in metaAddresses.enumerated() {
             let data = TributaryProcess.temporaryDirectory()
@@ -43,14 +50,20 @@ final class ClusterProcesses: @unchecked Sendable {
         }
         for meta in metaProcesses { _ = try #require(await meta.readyFields(), "meta not ready: \(meta.standardError)") }
         let metaList = metaAddresses.joined(separator: ",")
-        let journalData = TributaryProcess.temporaryDirectory()
-        let journal = try TributaryProcess(
-            ["journal", "--id", "1", "--data-dir", journalData, "--listen", journalAddress, "--meta", metaList,
-             "--admin-port", "0", "--lease-ttl-ms", "3000"],
-            dataDirectory: journalData)
-        _ = try #require(await journal.readyFields(), "journal not ready: \(journal.standardError)")
+        var journalProcesses: [TributaryProcess] = []
+        for index in 0..<max(journals, 1) {
+            let data = TributaryProcess.temporaryDirectory()
+            journalProcesses.append(try TributaryProcess(
+                ["journal", "--id", "\(index + 1)", "--data-dir", data, "--listen", "127.0.0.1:\(ports[metas + index])", "--meta", metaList,
+                 "--admin-port", "0", "--lease-ttl-ms", "3000"],
+                dataDirectory: data))
+        }
+        for journal in journalProcesses {
+            _ = try #require(await journal.readyFields(), "journal not ready: \(journal.standardError)")
+        }
         let cluster = ClusterProcesses(
-            metaAddresses: metaAddresses, metas: metaProcesses, journal: journal, leaseTtlMs: leaseTtlMs)
+            metaAddresses: metaAddresses, metas: metaProcesses, journals: journalProcesses, brokerEnvironment: brokerEnvironment,
+            leaseTtlMs: leaseTtlMs)
         for id in 1...max(brokers, 1) where brokers > 0 { _ = try await cluster.startBroker(id: id) }
         return cluster
     }
@@ -62,7 +75,7 @@ final class ClusterProcesses: @unchecked Sendable {
         let broker = try TributaryProcess(
             ["broker", "--id", "\(id)", "--meta", metaAddress, "--data-dir", data, "--mqtt-port", "0", "--ws-port", "0",
              "--admin-port", "0", "--lease-ttl-ms", "\(leaseTtlMs)"],
-            dataDirectory: data)
+            environment: brokerEnvironment, dataDirectory: data)
         let fields = try #require(await broker.readyFields(), "broker \(id) not ready: \(broker.standardError)")
         let port = try #require(fields["mqtt"]?.split(separator: ":").last.flatMap { Int($0) }, "no mqtt port: \(fields)")
         brokers[id] = broker
@@ -98,8 +111,10 @@ final class ClusterProcesses: @unchecked Sendable {
             let status = await broker.exitStatus()
             #expect(status == 0, "broker \(id) exit: \(String(describing: status)) \(broker.standardError.suffix(2000))")
         }
-        journal.signal(SIGTERM)
-        _ = await journal.exitStatus()
+        for journal in journals where journal.process.isRunning {
+            journal.signal(SIGTERM)
+            _ = await journal.exitStatus()
+        }
         for meta in metas where meta.process.isRunning {
             meta.signal(SIGTERM)
             _ = await meta.exitStatus()

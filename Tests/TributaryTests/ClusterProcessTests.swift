@@ -1,4 +1,5 @@
 import Foundation
+import JournalServer
 import MetaService
 import Testing
 
@@ -80,5 +81,40 @@ struct ClusterProcessTests {
         _ = try await cluster.runScenario("session", ports)
         await meta.close()
         await cluster.stop()
+    }
+
+    @Test func brokersKeepWorkingWhenAJournalLeaderIsKilled() async throws {
+        try PahoConformanceTests.requirePaho()
+        // Three journal nodes; the brokers create the MQTT shards with three replicas each.
+        let cluster = try await ClusterProcesses.start(
+            brokers: 2, journals: 3, brokerEnvironment: ["TRIBUTARY_MQTT_SHARD_REPLICAS": "3"])
+        let base = "jsteady/\(UUID().uuidString.prefix(8))"
+        let shard = Self.mqttShard(of: base + "/t0", count: 16)
+        let meta = cluster.metaClient()
+        let stored = try #require(try await meta.get(ShardMetadata.key(shard: shard)).keyValue, "\(shard) is recorded in meta")
+        let metadata = try ShardMetadata(bytes: stored.value)
+        #expect(metadata.replicationFactor == 3)
+        let leader = try #require(metadata.segments.last?.leader)
+        let index = Int(leader) - 1
+        try #require(cluster.journals.indices.contains(index), "leader \(leader) is one of the journal nodes")
+        let ports = ["\(cluster.mqttPorts[1] ?? 0)", "\(cluster.mqttPorts[2] ?? 0)"]
+        async let steady = cluster.runScenario("steady", ports + [base], timeout: .seconds(120))
+        // Kill the leader of the shard the first topic is on while QoS 1 messages flow.
+        cluster.journals[index].signal(SIGKILL)
+        _ = await cluster.journals[index].exitStatus()
+        _ = try await steady
+        await meta.close()
+        await cluster.stop()
+    }
+
+    /// The journal shard the brokers put `topic` on (as `MQTTShardMap`: 32-bit FNV-1a of the UTF-8
+    /// bytes modulo the shard count; this target does not link BrokerServer).
+    static func mqttShard(of topic: String, count: UInt32) -> String {
+        var hash: UInt32 = 2_166_136_261
+        for byte in topic.utf8 {
+            hash ^= UInt32(byte)
+            hash = hash &* 16_777_619
+        }
+        return "mqtt-\(hash % count)"
     }
 }

@@ -410,12 +410,12 @@ def joined(host, ports, tag):
     print("joined ok")
 
 
-def steady(host, ports):
+def steady(host, ports, base=None):
     """QoS 1 messages flow from broker 1 to a persistent subscriber on broker 2 for a few
     seconds (the test kills a meta or journal node meanwhile): every acknowledged message
     arrives; a publish that is not acknowledged is sent again."""
     p1, p2 = ports[0], ports[1]
-    base = f"steady/{RUN}"
+    base = base or f"steady/{RUN}"
     sub = Client(host, p2, f"ssub-{RUN}", 5, clean=False, expiry=600)
     sub.connect()
     sub.subscribe(f"{base}/#", 1)
@@ -453,12 +453,13 @@ def main():
             kill(host, [int(sys.argv[3]), int(sys.argv[4])], int(sys.argv[5]))
         elif scenario == "load":
             load(host, [int(sys.argv[3])], sys.argv[4])
+        elif scenario == "steady":
+            steady(host, [int(sys.argv[3]), int(sys.argv[4])], sys.argv[5] if len(sys.argv) > 5 else None)
         elif scenario == "joined":
             joined(host, [int(sys.argv[3]), int(sys.argv[4])], sys.argv[5])
         else:
             ports = [int(p) for p in sys.argv[3:]]
-            {"cross": cross, "shared": shared, "session": session, "takeover": takeover,
-             "steady": steady}[scenario](host, ports)
+            {"cross": cross, "shared": shared, "session": session, "takeover": takeover}[scenario](host, ports)
     except Failure as failure:
         print(f"{scenario} FAILED: {failure}", flush=True)
         sys.exit(1)

@@ -130,7 +130,7 @@ public final class MQTTBroker: Sendable {
     /// starts the journal tails. Call once before accepting connections.
     public func start() async throws {
         for name in shardMap.names + [MQTTShardMap.retainedShard] {
-            try await journal.ensureShard(name)
+            try await journal.ensureShard(name, replicationFactor: configuration.shardReplicationFactor)
         }
         try await loadRetained()
         var ends: [Int64] = []

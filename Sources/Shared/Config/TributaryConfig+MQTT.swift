@@ -21,6 +21,8 @@ extension TributaryConfig {
         public var redirectTo: String? = nil
         /// `mqtt.redirect-permanent`.
         public var redirectPermanent: Bool = false
+        /// `mqtt.shard-replicas` (cluster brokers).
+        public var shardReplicas: Int = 1
     }
 }
 
