@@ -28,7 +28,7 @@ final class ClusterBrokerPair: Sendable {
         self.leases = leases
     }
 
-    static func start() async throws -> ClusterBrokerPair {
+    static func start(sysInterval: Int = 0) async throws -> ClusterBrokerPair {
         let base = try await BrokerHarness.start()
         var brokers: [MQTTBroker] = []
         var listeners: [MQTTListener] = []
@@ -37,7 +37,7 @@ final class ClusterBrokerPair: Sendable {
         for id in 1...2 {
             let lease = try await base.metaClient.grantLease(ttlMillis: 60_000).id
             _ = try await base.metaClient.put(MQTTClusterKeys.brokersPrefix + "\(id)", Array("broker-\(id)".utf8), lease: lease)
-            var configuration = MQTTBrokerConfiguration(shardCount: base.options.shards, sysInterval: 0, tickInterval: .milliseconds(200))
+            var configuration = MQTTBrokerConfiguration(shardCount: base.options.shards, sysInterval: sysInterval, tickInterval: .milliseconds(200))
             configuration.brokerID = id
             configuration.handoverTimeout = .seconds(3)
             let broker = MQTTBroker(
@@ -101,6 +101,21 @@ struct MQTTClusterBrokerTests {
         try await publisher.publish("cross/a", "one", qos: .exactlyOnce)
         let message = try await subscriber.nextPublish()
         #expect(message.topicName == "cross/a" && message.payloadString == "one")
+        await pair.stop()
+    }
+
+    @Test func eachBrokersSysValuesAreRetainedForSubscribersOnEveryBroker() async throws {
+        let pair = try await ClusterBrokerPair.start(sysInterval: 60)
+        // Broker 1 published its values at start (retained); broker 2 serves them from its
+        // retained index, kept fresh by its tail of the retained shard.
+        let indexed = await eventuallyTrue {
+            pair.brokers[1].state.withLockedValue { !$0.retained.matching("$SYS/brokers/1/uptime").isEmpty }
+        }
+        #expect(indexed, "broker 2's retained index has broker 1's $SYS values")
+        let (watcher, _) = try await TestMQTTClient.connect(port: pair.ports[1], id: "watcher")
+        _ = try await watcher.subscribe("$SYS/brokers/1/uptime")
+        let message = try await watcher.nextPublish()
+        #expect(message.topicName == "$SYS/brokers/1/uptime" && message.retain && message.payloadString.hasSuffix(" seconds"))
         await pair.stop()
     }
 
