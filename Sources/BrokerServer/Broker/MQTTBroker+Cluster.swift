@@ -43,7 +43,9 @@ extension MQTTBroker {
         }
         let brokers = try await meta.range(prefix: MQTTClusterKeys.brokersPrefix)
         startWatch(prefix: MQTTClusterKeys.brokersPrefix, after: brokers.revision, name: "brokers") { event in
-            if event.kind == .delete { self.reapDeadBrokers() }
+            guard event.kind == .delete else { return }
+            if let broker = Int(event.keyValue.key.dropFirst(MQTTClusterKeys.brokersPrefix.count)) { self.previousOwnerGone(broker) }
+            self.reapDeadBrokers()
         }
         reapDeadBrokers()
     }

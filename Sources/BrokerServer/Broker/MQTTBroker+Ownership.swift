@@ -16,6 +16,8 @@ extension MQTTBroker {
     struct HandoverWaiter: Sendable {
         var epoch: UInt64
         var promise: EventLoopPromise<MQTTStoredSession?>
+        /// The broker expected to hand the session over.
+        var from: Int
     }
 
     /// The session records in meta.
@@ -65,7 +67,8 @@ extension MQTTBroker {
                 record.cursors = state.withLockedValue { $0.routed }
             }
             let claimed = Ownership(epoch: epoch, connection: ref.id)
-            let waiter = handover ? HandoverWaiter(epoch: epoch, promise: ref.eventLoop.makePromise()) : nil
+            let waiter = handover
+                ? HandoverWaiter(epoch: epoch, promise: ref.eventLoop.makePromise(), from: current?.owner?.broker ?? 0) : nil
             let replaced = state.withLockedValue { state -> HandoverWaiter? in
                 state.owned[clientIdentifier] = claimed
                 defer { state.handoverWaiters[clientIdentifier] = waiter }
@@ -92,14 +95,14 @@ extension MQTTBroker {
                 session = final
                 handedOver = true
             } else {
-                // The previous owner did not answer in time: resume what the record holds, and
-                // stop waiting for it.
+                // The previous owner did not answer in time (or its registration ended): resume
+                // what the record holds, and stop waiting for it.
                 _ = try await sessionStore.update(clientIdentifier) { current in
                     guard var record = current, record.owner == MQTTStoredSession.Owner(broker: brokerID, epoch: epoch), record.awaitingHandover else { return .keep }
                     record.awaitingHandover = false
                     return .write(record)
                 }
-                logger.warning("mqtt session handover timed out", metadata: ["client": "\(clientIdentifier)", "from": "\(outcome.before?.owner?.broker ?? 0)"])
+                logger.warning("mqtt session not handed over", metadata: ["client": "\(clientIdentifier)", "from": "\(outcome.before?.owner?.broker ?? 0)"])
             }
         }
         guard var session else { return nil }
@@ -143,6 +146,17 @@ extension MQTTBroker {
             logger.debug("mqtt session taken over by another broker", metadata: ["client": "\(clientIdentifier)", "broker": "\(owner.broker)"])
             takenOver.execute { $0.takeOver() }
         }
+    }
+
+    /// Cluster: broker `broker`'s registration ended (it died): claims waiting for it to hand a
+    /// session over stop waiting.
+    func previousOwnerGone(_ broker: Int) {
+        let waiters = state.withLockedValue { state -> [HandoverWaiter] in
+            let gone = state.handoverWaiters.filter { $0.value.from == broker }
+            for client in gone.keys { state.handoverWaiters[client] = nil }
+            return Array(gone.values)
+        }
+        for waiter in waiters { waiter.promise.succeed(nil) }
     }
 
     /// Cluster: the session of `ref` ended and outlives its connection. Written to its record
