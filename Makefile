@@ -5,7 +5,7 @@ SWIFT ?= swift
 CONFIG ?= debug
 BIN := .build/$(CONFIG)/tributary
 
-.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt bench-meta bench-journal sim clean
+.PHONY: build release run test test-deps check-warnings bench bench-rpc bench-mqtt bench-meta bench-journal sim clean cluster cluster-stop
 
 ## build: compile everything (debug), tests included
 build:
@@ -19,6 +19,16 @@ release:
 run:
 	$(SWIFT) build --product tributary
 	.build/debug/tributary standalone --data-dir ./data
+
+## cluster: 3 meta, 3 journal and 2 broker processes on loopback (MQTT on 1883 and 1884 unless
+## CLUSTER_BASE_PORT says otherwise; files in CLUSTER_DIR, default ./cluster-data), see docs/cluster.md
+cluster:
+	$(SWIFT) build --product tributary
+	TRIBUTARY=.build/debug/tributary bash scripts/cluster.sh start
+
+## cluster-stop: stop the processes `make cluster` started
+cluster-stop:
+	bash scripts/cluster.sh stop
 
 ## test: build with a warning check on our own code, then run every test
 test: test-deps

@@ -95,11 +95,21 @@ enum BrokerWiring {
         let router = metaRouter
         let metaTransport = InProcessTransport(router: router, logger: Logger(label: "tributary.mqtt.meta"))
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
-        let logger = Logger(label: "tributary.mqtt")
         var configuration = brokerConfiguration(config)
         configuration.allowAnonymous = authentication.allowAnonymous
         let broker = MQTTBroker(
-            configuration: configuration, journal: journal, meta: meta, authenticator: authentication.chain, logger: logger)
+            configuration: configuration, journal: journal, meta: meta, authenticator: authentication.chain,
+            logger: Logger(label: "tributary.mqtt"))
+        return makeService(config: config, assembly: assembly, broker: broker, users: authentication.users, meta: meta, tls: tls, report: report)
+    }
+
+    /// The broker role around `broker` (its listeners from the node's configuration); `users`
+    /// is the user directory its authentication reads, loaded and watched from `meta`.
+    static func makeService(
+        config: TributaryConfig, assembly: NodeAssembly, broker: MQTTBroker, users: MQTTUserDirectory, meta: MetaClient,
+        tls: NIOSSLContext?, report: StartupReport
+    ) -> MQTTBrokerService {
+        let logger = Logger(label: "tributary.mqtt")
         let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
         var listeners: [MQTTBrokerService.Listener] = [
             .tcp("mqtt", MQTTListener(configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)),

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerServer
 import Foundation
 import Logging
 import MetaService
@@ -72,7 +73,20 @@ struct MetaRoleCommand: AsyncParsableCommand {
             config: config, assembly: assembly, members: members, bootstrap: !join,
             tickMs: tickMs, snapshotInterval: snapshotInterval, logger: logger
         )
-        try await assembly.run(roles: ["meta"], register: { node.register(into: &$0) }, services: [MetaNodeService(node: node, tasks: MetaNodeWiring.controllerTasks(config: config))])
+        let clientTLS: NIOSSLContext?
+        do {
+            clientTLS = try config.rpc.tls.makeClientContext()
+        } catch {
+            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+        // While this node leads: wills and expiry of the sessions of dead MQTT brokers.
+        let reaper = MQTTSessionReaperTask(shardCount: config.mqttBroker.shards) { meta in
+            ClusterBrokerWiring.journalClient(meta: meta, tls: clientTLS)
+        }
+        try await assembly.run(
+            roles: ["meta"], register: { node.register(into: &$0) },
+            services: [MetaNodeService(node: node, tasks: MetaNodeWiring.controllerTasks(config: config) + [reaper])])
     }
 }
 

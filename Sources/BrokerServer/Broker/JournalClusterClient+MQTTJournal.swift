@@ -11,6 +11,13 @@ extension JournalClusterClient: MQTTJournal {
         _ = try await createShard(shard)
     }
 
+    /// Creates the shard with `replicationFactor` replicas unless it exists (a replicated shard is
+    /// placed by the segment controller; this waits until it can be described).
+    public func ensureShard(_ shard: String, replicationFactor: Int) async throws {
+        guard replicationFactor > 1 else { return try await ensureShard(shard) }
+        _ = try await createShard(shard, settings: ShardSettings(replicationFactor: replicationFactor))
+    }
+
     /// ``appendFuture(shard:records:)``, yielding the last record's offset.
     public func appendRecords(shard: String, records: [Record]) -> EventLoopFuture<Int64> {
         appendFuture(shard: shard, records: records).map(\.lastOffset)

@@ -62,10 +62,12 @@ extension MQTTBroker {
                     add(subscriber.clientIdentifier, delivery)
                 }
                 for group in match.sharedGroups {
-                    // One member per message, taking turns among the connected members.
+                    // One member per message, taking turns among the connected members; in a
+                    // cluster only on the member broker that takes this shard of the group.
+                    let key = Self.sharedGroupKey(group: group.group, filter: group.topicFilter)
+                    guard takesShared(shard: shard, members: state.sharedBrokers[key]) else { continue }
                     let members = group.members.filter { state.connections[$0.clientIdentifier] != nil }
                     guard !members.isEmpty else { continue }
-                    let key = group.group + "\u{0}" + group.topicFilter
                     let turn = state.sharedTurn[key, default: 0]
                     state.sharedTurn[key] = turn &+ 1
                     let member = members[turn % members.count]

@@ -67,8 +67,10 @@ extension MQTTBroker {
             if read.records.isEmpty || offset >= read.endOffset { break }
         }
         let loaded = retained
+        let reached = offset
         state.withLockedValue { state in
             state.retained = loaded
+            state.retainedRouted = reached
         }
     }
 }

@@ -8,7 +8,7 @@ import Synchronization
 extension MQTTBroker {
     /// The stored session of `clientIdentifier`, if meta has one.
     func loadSession(_ clientIdentifier: String) async throws -> MQTTStoredSession? {
-        guard state.withLockedValue({ $0.stored.contains(clientIdentifier) }) else { return nil }
+        guard configuration.brokerID != nil || state.withLockedValue({ $0.stored.contains(clientIdentifier) }) else { return nil }
         guard let value = try await meta.get(MQTTStoredSession.key(of: clientIdentifier)).keyValue?.value else { return nil }
         do {
             return try MQTTStoredSession(decoding: value)
@@ -31,16 +31,25 @@ extension MQTTBroker {
             ref.ended.succeed()
             return
         }
-        let promise = eventLoop.makePromise(of: Void.self)
+        let promise = eventLoop.makePromise(of: Bool.self)
         promise.completeWithTask {
+            if self.configuration.brokerID != nil {
+                return try await self.persistClustered(session, clientIdentifier: clientIdentifier, ref: ref)
+            }
             _ = try await self.meta.put(MQTTStoredSession.key(of: clientIdentifier), bytes)
+            return true
         }
         promise.futureResult.whenComplete { result in
-            if case .failure(let error) = result {
+            switch result {
+            case .failure(let error):
                 self.logger.error("mqtt session not stored", metadata: ["client": "\(clientIdentifier)", "error": "\(error)"])
-            }
-            if let remaining = session.remainingMillis(nowMillis: Self.nowMillis()) {
-                self.armExpiry(clientIdentifier, in: remaining)
+            case .success(false):
+                // Cluster: another broker owns the session now; it expires it.
+                self.state.withLockedValue { _ = $0.stored.remove(clientIdentifier) }
+            case .success(true):
+                if let remaining = session.remainingMillis(nowMillis: Self.nowMillis()) {
+                    self.armExpiry(clientIdentifier, in: remaining)
+                }
             }
             ref.ended.succeed()
         }
@@ -50,6 +59,17 @@ extension MQTTBroker {
     func discard(_ clientIdentifier: String, from ref: MQTTConnectionRef) {
         let wasStored = state.withLockedValue { $0.stored.contains(clientIdentifier) }
         detach(clientIdentifier, ref: ref, stored: false)
+        if configuration.brokerID != nil {
+            let promise = eventLoop.makePromise(of: Void.self)
+            promise.completeWithTask { try await self.discardClustered(clientIdentifier, ref: ref) }
+            promise.futureResult.whenComplete { result in
+                if case .failure(let error) = result {
+                    self.logger.warning("mqtt session record not released", metadata: ["client": "\(clientIdentifier)", "error": "\(error)"])
+                }
+                ref.ended.succeed()
+            }
+            return
+        }
         guard wasStored else {
             ref.ended.succeed()
             return
@@ -69,9 +89,11 @@ extension MQTTBroker {
                 state.connections[clientIdentifier] = nil
             }
             state.index.removeAll(clientIdentifier: clientIdentifier)
+            Self.forgetShared(clientIdentifier: clientIdentifier, in: &state)
             if stored { state.stored.insert(clientIdentifier) } else { state.stored.remove(clientIdentifier) }
             state.ending[clientIdentifier] = ref
         }
+        syncSharedMemberships()
         ref.ended.futureResult.whenComplete { _ in
             self.state.withLockedValue { state in
                 if state.ending[clientIdentifier] === ref { state.ending[clientIdentifier] = nil }
@@ -104,8 +126,19 @@ extension MQTTBroker {
         }
         guard expired else { return }
         logger.debug("mqtt session expired", metadata: ["client": "\(clientIdentifier)"])
+        let brokerID = configuration.brokerID
         Task {
             do {
+                if let brokerID {
+                    // Only a record this broker still owns, disconnected and past its expiry.
+                    _ = try await self.sessionStore.update(clientIdentifier) { current in
+                        guard let record = current, record.owner?.broker == brokerID, !record.connected,
+                            record.remainingMillis(nowMillis: Self.nowMillis()) == 0
+                        else { return .keep }
+                        return .delete
+                    }
+                    return
+                }
                 _ = try await self.meta.delete(MQTTStoredSession.key(of: clientIdentifier))
             } catch {
                 self.logger.warning("mqtt expired session not deleted", metadata: ["client": "\(clientIdentifier)", "error": "\(error)"])

@@ -29,9 +29,21 @@ extension MQTTBroker {
         ]
     }
 
+    /// Standalone: `$SYS/broker/…`. Cluster: each broker publishes its own values under
+    /// `$SYS/brokers/<id>/…` (retained, so every broker's subscribers see every broker's values)
+    /// and the version, shared by all, under `$SYS/broker/version`.
+    func sysTopics() -> [(String, String)] {
+        guard let brokerID = configuration.brokerID else { return sysValues() }
+        var topics = [("$SYS/broker/version", configuration.version)]
+        for (topic, value) in sysValues() {
+            topics.append(("$SYS/brokers/\(brokerID)/" + topic.dropFirst("$SYS/broker/".count), value))
+        }
+        return topics
+    }
+
     private func publishSys() {
         let now = Self.nowMillis()
-        for (topic, value) in sysValues() {
+        for (topic, value) in sysTopics() {
             let message = MQTTStoredMessage(
                 topic: topic, payload: ByteBuffer(string: value), qos: .atMostOnce, retain: true,
                 publisherClientIdentifier: nil, properties: MQTTProperties(), receivedAtMillis: now)

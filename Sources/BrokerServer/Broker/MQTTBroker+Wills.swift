@@ -18,16 +18,33 @@ extension MQTTBroker {
         let message = MQTTStoredMessage(
             topic: will.topic, payload: will.payload, qos: will.qos, retain: will.retain,
             publisherClientIdentifier: clientIdentifier, properties: will.properties, receivedAtMillis: Self.nowMillis())
-        let fire: @Sendable () -> Void = {
+        let publish: @Sendable () -> Void = {
             guard self.authorizer.mayPublish(clientIdentifier: clientIdentifier, userName: userName, topic: will.topic) else {
                 self.metrics.droppedNotAuthorized.increment()
                 return
             }
             _ = self.store(message, on: self.eventLoop)
         }
+        // Cluster: the will is in the session record, where the session reaper finds it if this
+        // broker dies; whoever takes it out of the record first publishes it. The write that ends
+        // the session takes it out (delay 0: then publishes it) or keeps it pending (delay > 0).
+        var claimEpoch: UInt64?
+        if configuration.brokerID != nil {
+            guard let epoch = ownershipEpoch(clientIdentifier, ref: ref) else {
+                if delay == 0 { publish() }  // taken over: the new owner's record holds its own will
+                return
+            }
+            state.withLockedValue { $0.pendingWills[clientIdentifier] = PendingWill(will: message, delay: delay, publish: publish) }
+            guard delay > 0 else { return }
+            claimEpoch = epoch
+        }
         guard delay > 0 else {
-            fire()
+            publish()
             return
+        }
+        let epoch = claimEpoch
+        let fire: @Sendable () -> Void = {
+            if let epoch { self.publishClaimedWill(clientIdentifier, epoch: epoch, publish) } else { publish() }
         }
         let timer = eventLoop.scheduleTask(in: .seconds(Int64(delay))) {
             let due = self.state.withLockedValue { $0.willTimers.removeValue(forKey: clientIdentifier) != nil }
@@ -40,6 +57,42 @@ extension MQTTBroker {
         }
         previous?.cancel()
         if resumed { timer.cancel() }
+    }
+
+    /// Cluster: a will left by an ended connection, until the write that ends its session.
+    struct PendingWill: Sendable {
+        var will: MQTTStoredMessage
+        var delay: UInt32
+        var publish: @Sendable () -> Void
+    }
+
+    /// Cluster: publishes a delayed will once it is taken out of its session record.
+    func publishClaimedWill(_ clientIdentifier: String, epoch: UInt64, _ publish: @escaping @Sendable () -> Void) {
+        Task {
+            do {
+                if try await self.claimWill(clientIdentifier, epoch: epoch) { publish() }
+            } catch {
+                self.logger.warning("mqtt will not claimed", metadata: ["client": "\(clientIdentifier)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Cluster: arms the delayed will of a disconnected session this broker owns (at `epoch`),
+    /// due at `dueMillis`.
+    func armClaimedWill(_ clientIdentifier: String, will: MQTTStoredMessage, epoch: UInt64, dueMillis: Int64) {
+        let timer = eventLoop.scheduleTask(in: .milliseconds(max(dueMillis - Self.nowMillis(), 0))) {
+            let due = self.state.withLockedValue { $0.willTimers.removeValue(forKey: clientIdentifier) != nil }
+            guard due else { return }
+            var fresh = will
+            fresh.receivedAtMillis = Self.nowMillis()
+            let message = fresh
+            self.publishClaimedWill(clientIdentifier, epoch: epoch) { _ = self.store(message, on: self.eventLoop) }
+        }
+        let previous = state.withLockedValue { state -> Scheduled<Void>? in
+            defer { state.willTimers[clientIdentifier] = timer }
+            return state.willTimers[clientIdentifier]
+        }
+        previous?.cancel()
     }
 
     // MARK: Delayed publications

@@ -68,6 +68,22 @@ public final class MQTTBroker: Sendable {
         var nextDelayed: UInt64 = 0
         var tails: [Task<Void, Never>] = []
         var sysTask: RepeatedTask?
+        /// Cluster: the owner epoch each client connected here holds its session record at.
+        var owned: [String: Ownership] = [:]
+        /// Cluster: claims waiting for the previous owner's final session state, by client.
+        var handoverWaiters: [String: HandoverWaiter] = [:]
+        /// Cluster: delayed wills of ended connections, kept in their session record.
+        var pendingWills: [String: PendingWill] = [:]
+        /// Cluster: the retained shard's next offset to apply.
+        var retainedRouted: Int64 = 0
+        /// Cluster: the member brokers of each shared group (group + NUL + filter), sorted.
+        var sharedBrokers: [String: [Int]] = [:]
+        /// Cluster: the shared groups this broker has registered itself as a member of.
+        var sharedRegistered: Set<String> = []
+        /// Cluster: the local members of each shared group.
+        var sharedLocal: [String: Set<String>] = [:]
+        /// Cluster: the lease the broker's registration (and group memberships) hang on.
+        var clusterLease: UInt64 = 0
         var started = false
         var shuttingDown = false
     }
@@ -114,14 +130,18 @@ public final class MQTTBroker: Sendable {
     /// starts the journal tails. Call once before accepting connections.
     public func start() async throws {
         for name in shardMap.names + [MQTTShardMap.retainedShard] {
-            try await journal.ensureShard(name)
+            try await journal.ensureShard(name, replicationFactor: configuration.shardReplicationFactor)
         }
         try await loadRetained()
         var ends: [Int64] = []
         for name in shardMap.names { ends.append(try await journal.endOffset(shard: name)) }
         state.withLockedValue { $0.routed = ends }
         for index in 0..<shardMap.count { startTail(shard: index, from: ends[index]) }
-        try await loadStoredSessions()
+        if let brokerID = configuration.brokerID {
+            try await startCluster(brokerID: brokerID)
+        } else {
+            try await loadStoredSessions()
+        }
         try await loadDelayed()
         startSys()
         state.withLockedValue { $0.started = true }
@@ -190,17 +210,24 @@ public final class MQTTBroker: Sendable {
             if let clientIdentifier, state.connections[clientIdentifier] === ref {
                 state.connections[clientIdentifier] = nil
                 state.index.removeAll(clientIdentifier: clientIdentifier)
+                Self.forgetShared(clientIdentifier: clientIdentifier, in: &state)
             }
             return state.open.count
         }
         metrics.connections.record(count)
+        syncSharedMemberships()
+        if completeEnded, let clientIdentifier { abandonClaim(clientIdentifier, ref: ref) }
         if completeEnded { ref.ended.succeed() }
     }
 
     /// Makes `ref` the connection of `clientIdentifier`. An existing connection of that client is
     /// taken over (DISCONNECT 0x8E) and the returned future waits until its session is stored;
     /// then it yields the stored session (if any) and the shards' current routing positions.
-    func attach(_ ref: MQTTConnectionRef, clientIdentifier: String) -> EventLoopFuture<(MQTTStoredSession?, [Int64])> {
+    /// In a cluster the session record is claimed for this broker first (``claim(_:ref:connect:)``),
+    /// which takes the client over from another broker.
+    func attach(
+        _ ref: MQTTConnectionRef, clientIdentifier: String, connect: MQTTConnect? = nil
+    ) -> EventLoopFuture<(MQTTStoredSession?, [Int64])> {
         let (old, ending, timers) = state.withLockedValue { state -> (MQTTConnectionRef?, MQTTConnectionRef?, [Scheduled<Void>]) in
             let old = state.connections[clientIdentifier]
             state.connections[clientIdentifier] = ref
@@ -220,7 +247,7 @@ public final class MQTTBroker: Sendable {
         return handedOver.flatMap { () -> EventLoopFuture<(MQTTStoredSession?, [Int64])> in
             let promise = ref.eventLoop.makePromise(of: (MQTTStoredSession?, [Int64]).self)
             promise.completeWithTask {
-                let stored = try await self.loadSession(clientIdentifier)
+                let stored = try await self.claim(clientIdentifier, ref: ref, connect: connect)
                 return (stored, self.state.withLockedValue { $0.routed })
             }
             return promise.futureResult
@@ -235,15 +262,19 @@ public final class MQTTBroker: Sendable {
     func subscribe(
         clientIdentifier: String, _ requests: [MQTTSubscriptionRequest], from ref: MQTTConnectionRef?
     ) -> (routed: [Int64], sentThrough: [Int: Int64]) {
-        state.withLockedValue { state in
+        let result = state.withLockedValue { state in
             for request in requests {
                 state.index.insert(
                     SubscriptionIndex.Entry(
                         clientIdentifier: clientIdentifier, subscription: request.subscription,
                         subscriptionIdentifier: request.subscriptionIdentifier))
             }
+            Self.noteShared(requests.map(\.subscription.topicFilter), clientIdentifier: clientIdentifier, joined: true, in: &state)
             return (state.routed, ref.flatMap { state.sentThrough[$0.id] } ?? [:])
         }
+        syncSharedMemberships()
+        recordSubscriptions(clientIdentifier, added: requests, removed: [])
+        return result
     }
 
     /// Removes subscriptions of a client.
@@ -252,7 +283,10 @@ public final class MQTTBroker: Sendable {
             for filter in topicFilters {
                 state.index.remove(SubscriptionIndex.Key(clientIdentifier: clientIdentifier, topicFilter: filter))
             }
+            Self.noteShared(topicFilters, clientIdentifier: clientIdentifier, joined: false, in: &state)
         }
+        syncSharedMemberships()
+        recordSubscriptions(clientIdentifier, added: [], removed: topicFilters)
     }
 
     /// The retained messages for a new subscription, as deliveries.

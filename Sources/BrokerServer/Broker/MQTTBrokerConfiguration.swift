@@ -27,6 +27,13 @@ public struct MQTTBrokerConfiguration: Sendable {
     public var tickInterval: TimeAmount
     /// The version string published on `$SYS/broker/version`.
     public var version: String
+    /// This broker's node id in a cluster of stateless brokers (`tributary broker`); `nil` when the
+    /// broker is the only one over its journal and meta (standalone).
+    public var brokerID: Int?
+    /// Replicas of each shard the broker creates (``MQTTJournal/ensureShard(_:replicationFactor:)``).
+    public var shardReplicationFactor: Int = 1
+    /// How long a broker taking a session over from a live broker waits for its final state.
+    public var handoverTimeout: TimeAmount = .seconds(5)
 
     /// Settings; the defaults match the configuration catalogue.
     public init(

@@ -11,6 +11,9 @@ import Synchronization
 public protocol MQTTJournal: Sendable {
     /// Creates `shard` unless it exists.
     func ensureShard(_ shard: String) async throws
+    /// Creates `shard` with `replicationFactor` replicas unless it exists (a journal that holds one
+    /// replica per shard ignores the factor).
+    func ensureShard(_ shard: String, replicationFactor: Int) async throws
     /// Appends `records`; the future succeeds with the offset of the last one once they are
     /// durable (the acknowledgement point of QoS 1 and 2 publications).
     func appendRecords(shard: String, records: [Record]) -> EventLoopFuture<Int64>
@@ -22,6 +25,13 @@ public protocol MQTTJournal: Sendable {
     /// Follows `shard` from `offset`: calls `body` with every committed batch of records in
     /// offset order until the calling task is cancelled or the tail fails.
     func follow(shard: String, from offset: Int64, _ body: @escaping @Sendable ([Record]) -> Void) async throws
+}
+
+extension MQTTJournal {
+    /// ``ensureShard(_:)``: one replica.
+    public func ensureShard(_ shard: String, replicationFactor: Int) async throws {
+        try await ensureShard(shard)
+    }
 }
 
 /// The result of ``MQTTJournal/readRecords(shard:from:maxBytes:)``.

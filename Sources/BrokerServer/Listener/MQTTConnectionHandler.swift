@@ -209,7 +209,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let clientIdentifier =
             assigned ? broker.configuration.session.assignedClientIdentifierPrefix + String(ref.id) : connect.clientIdentifier
         let bound = NIOLoopBound(self, eventLoop: ref.eventLoop)
-        broker.attach(ref, clientIdentifier: clientIdentifier).whenComplete { result in
+        broker.attach(ref, clientIdentifier: clientIdentifier, connect: connect).whenComplete { result in
             let handler = bound.value
             guard handler.phase == .connecting else { return }
             switch result {

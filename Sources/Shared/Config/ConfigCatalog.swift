@@ -34,6 +34,8 @@ public enum ConfigCatalog {
                       "Largest MQTT packet accepted from a client, in bytes; a larger one closes the connection (0x95)."),
         ConfigKeySpec("mqtt.shards", .integer(1...1024), default: "16",
                       "Number of journal shards (mqtt-0 … mqtt-N-1) MQTT messages are spread over by a hash of the topic; keep it fixed for a data directory."),
+        ConfigKeySpec("mqtt.shard-replicas", .integer(1...5), default: "1",
+                      "Replicas of each MQTT journal shard a cluster broker (tributary broker) creates; with 3, publishing survives the loss of a journal node. Standalone always has one."),
         ConfigKeySpec("mqtt.max-queued-messages", .integer(0...10_000_000), default: "1000",
                       "Messages kept per session behind its in-flight window (also for replay after an offline period); beyond it the oldest is dropped and counted."),
         ConfigKeySpec("mqtt.max-session-expiry", .integer(0...4_294_967_295), default: "86400",

@@ -22,6 +22,8 @@ extension TributaryConfig {
         public var redirectTo: String? = nil
         /// `mqtt.redirect-permanent`.
         public var redirectPermanent: Bool = false
+        /// `mqtt.shard-replicas` (cluster brokers).
+        public var shardReplicas: Int = 1
 
         /// Whether anonymous clients may connect: the explicit setting, else `standalone`.
         public func allowsAnonymous(standalone: Bool) -> Bool {

@@ -119,7 +119,8 @@ extension TributaryConfig {
             allowAnonymous: ["true": true, "false": false][value("mqtt.allow-anonymous").trimmingSpaces],
             receiveMaximum: int("mqtt.receive-maximum"),
             redirectTo: optional("mqtt.redirect-to"),
-            redirectPermanent: value("mqtt.redirect-permanent").trimmingSpaces == "true"
+            redirectPermanent: value("mqtt.redirect-permanent").trimmingSpaces == "true",
+            shardReplicas: int("mqtt.shard-replicas")
         )
         let mqttCertificate = optional("mqtt.tls.cert-file")
         let mqttKey = optional("mqtt.tls.key-file")
