@@ -69,7 +69,9 @@ enum BrokerWiring {
         let metaTransport = InProcessTransport(router: router, logger: Logger(label: "tributary.mqtt.meta"))
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
         let logger = Logger(label: "tributary.mqtt")
-        let broker = MQTTBroker(configuration: brokerConfiguration(config), journal: journal, meta: meta, logger: logger)
+        let access = MQTTAccessControl(configuration: accessConfiguration(config), audit: assembly.audit, logger: logger)
+        let broker = MQTTBroker(
+            configuration: brokerConfiguration(config), journal: journal, meta: meta, authorizer: access, logger: logger)
         let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
         var listeners: [MQTTBrokerService.Listener] = [
             .tcp("mqtt", MQTTListener(configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)),
@@ -91,7 +93,8 @@ enum BrokerWiring {
                 logger: logger, configureMQTT: configureMQTT)))
         }
         assembly.readiness.register("mqtt")
-        return MQTTBrokerService(broker: broker, listeners: listeners, readiness: assembly.readiness, report: report)
+        return MQTTBrokerService(
+            broker: broker, listeners: listeners, readiness: assembly.readiness, report: report, access: access, meta: meta)
     }
 }
 
@@ -117,9 +120,13 @@ struct MQTTBrokerService: Service {
     let listeners: [Listener]
     let readiness: NodeReadiness
     let report: StartupReport
+    let access: MQTTAccessControl
+    let meta: MetaClient
 
     func run() async throws {
         try await broker.start()
+        // ACL rules and bans are in force before the first client is accepted.
+        await access.start(broker: broker, meta: meta)
         for listener in listeners {
             let (name, host, port) = listener.endpoint
             do {
@@ -155,6 +162,7 @@ struct MQTTBrokerService: Service {
             }
         }
         await broker.shutdown()
+        access.stop()
         for case .webSocket(_, let webSocket) in listeners { await webSocket.shutdown() }
     }
 }

@@ -16,6 +16,10 @@ struct NodeAssembly {
     let dataDirectory: DataDirectory
     /// What `/health/ready` reports; roles register their own components before ``run``.
     let readiness = NodeReadiness()
+    /// The security audit log (`<data-dir>/audit.log`), unless `audit.enabled` is false.
+    let audit: AuditLog?
+    /// The admin API's bearer tokens (`admin.auth.tokens-file`), if configured.
+    let adminTokens: AdminTokens?
 
     init(config: TributaryConfig, mode: String, logger: Logger) throws {
         self.config = config
@@ -27,6 +31,7 @@ struct NodeAssembly {
             FileHandle.standardError.write(Data("tributary: \(error)\n".utf8))
             throw ExitCode(73)
         }
+        (audit, adminTokens) = try Self.securitySetup(config: config, dataPath: dataDirectory.path, logger: logger)
     }
 
     /// Runs the node until SIGTERM/SIGINT: the admin API, the RPC server (node service plus
@@ -67,6 +72,7 @@ struct NodeAssembly {
         let admin = AdminServer(
             listener: config.admin,
             readiness: readiness,
+            tokens: adminTokens,
             logger: Logger(label: "tributary.admin")
         ) { port in
             report.bound("admin", port: port)

@@ -55,6 +55,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var endedSession = false
     var outstandingAppends = 0
     var readingPaused = false
+    /// Authorization state once CONNECT is authenticated (with an ``MQTTAccessControl``).
+    var access: MQTTConnectionAccess?
 
     init(broker: MQTTBroker) {
         self.broker = broker
@@ -103,6 +105,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             }
             early.append(packet)
         case .active:
+            if case .publish = packet, !admitPublishPacket() { return }
             handle(.packetReceived(packet))
         case .closed:
             break
@@ -143,6 +146,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             closeChannel()
             return
         }
+        if let refusal = admissionRefusal(connect) {
+            refuse(connect, reason: refusal)
+            return
+        }
         phase = .connecting
         userName = connect.userName
         let credentials = MQTTConnectCredentials(
@@ -156,6 +163,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             case .success(nil):
                 handler.authenticated(connect, ref: ref)
             case .success(let reason?):
+                handler.auditAuthenticationFailure(connect, reason: reason)
                 handler.refuse(connect, reason: reason)
             case .failure:
                 handler.refuse(connect, reason: .unspecifiedError)
@@ -180,6 +188,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let assigned = connect.clientIdentifier.isEmpty
         let clientIdentifier =
             assigned ? broker.configuration.session.assignedClientIdentifierPrefix + String(ref.id) : connect.clientIdentifier
+        if let refusal = setUpAccess(connect, clientIdentifier: clientIdentifier) {
+            refuse(connect, reason: refusal)
+            return
+        }
         let bound = NIOLoopBound(self, eventLoop: ref.eventLoop)
         broker.attach(ref, clientIdentifier: clientIdentifier).whenComplete { result in
             let handler = bound.value

@@ -75,6 +75,8 @@ public struct TributaryConfig: Sendable, Equatable {
     public var mqttTransport: MQTTTransportSettings
     /// Logging.
     public var log: Log
+    /// Authorization, bans, limits, audit log and admin API authentication.
+    public var security: SecuritySettings
 }
 
 extension TributaryConfig {
@@ -138,6 +140,7 @@ extension TributaryConfig {
             tlsPort: int("mqtt.tls.port"),
             secureWebSocketPort: int("mqtt.wss.port")
         )
+        self.security = SecuritySettings(resolved: value)
         self.log = Log(
             level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,
             format: LogFormat(rawValue: value("log.format").trimmingSpaces) ?? .text

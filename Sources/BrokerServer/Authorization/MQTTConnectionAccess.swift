@@ -1,0 +1,52 @@
+import Shared
+
+/// One connection's view of the ``MQTTAccessControl``: its identity, its own ACL decision cache
+/// (reloaded when the rules' generation moves), its PUBLISH rate bucket. Lives in the
+/// connection handler, on its event loop.
+struct MQTTConnectionAccess {
+    let control: MQTTAccessControl
+    var tenant = "default"
+    var username: String?
+    var clientID: String
+    var peer: IPAddress?
+    /// Super users bypass every ACL rule (set by authentication).
+    var isSuperuser = false
+    private var authorizer: ACLAuthorizer
+    private var generation: UInt64
+    private var messages: TokenBucket?
+
+    init(control: MQTTAccessControl, username: String?, clientID: String, peer: IPAddress?, now: UInt64) {
+        self.control = control
+        self.username = username
+        self.clientID = clientID
+        self.peer = peer
+        let (engine, generation) = control.currentRules()
+        self.authorizer = ACLAuthorizer(engine: engine, cacheCapacity: control.configuration.aclCacheSize)
+        self.generation = generation
+        let rate = control.configuration.messageRate
+        if rate > 0 {
+            let burst = control.configuration.messageBurst > 0 ? control.configuration.messageBurst : rate
+            messages = TokenBucket(rate: Double(rate), burst: Double(burst), now: now)
+        }
+    }
+
+    /// Whether the ACL allows this publish or subscribe.
+    mutating func allows(_ action: ACLRequest.Action, topic: String, qos: UInt8, retain: Bool = false) -> Bool {
+        if isSuperuser { return true }
+        if control.generation != generation {
+            let (engine, current) = control.currentRules()
+            authorizer.updateEngine(engine)
+            generation = current
+        }
+        let request = ACLRequest(
+            tenant: tenant, username: username, clientID: clientID, isSuperuser: isSuperuser, peerAddress: peer,
+            action: action, topic: topic, qos: qos, retain: retain)
+        return authorizer.authorize(request).isAllowed
+    }
+
+    /// Whether one more PUBLISH fits the client's message rate.
+    mutating func admitPublish(now: UInt64) -> Bool {
+        guard messages != nil else { return true }
+        return messages?.take(now: now) ?? true
+    }
+}

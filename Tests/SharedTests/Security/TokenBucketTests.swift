@@ -1,0 +1,47 @@
+import PropertyBased
+import Shared
+import Testing
+
+@Suite("TokenBucket")
+struct TokenBucketTests {
+    static let second: UInt64 = 1_000_000_000
+
+    @Test func takesUpToTheBurstThenRefillsAtTheRate() {
+        var bucket = TokenBucket(rate: 10, burst: 5, now: 0)
+        let initial = (0..<6).map { _ in bucket.take(now: 0) }
+        #expect(initial == [true, true, true, true, true, false])
+        // 100 ms at 10/s is one token.
+        let refilled = (0..<2).map { _ in bucket.take(now: Self.second / 10) }
+        #expect(refilled == [true, false])
+        // A long pause refills only up to the burst.
+        let available = bucket.available(now: 100 * Self.second)
+        #expect(available == 5)
+    }
+
+    @Test func chargeRunsIntoDebtAndSaysHowLongToWait() {
+        var bucket = TokenBucket(rate: 1000, burst: 1000, now: 0)
+        let first = bucket.charge(500, now: 0)
+        #expect(first == 0)
+        // 1,500 more bytes: 1,000 in debt, one second at 1,000 B/s.
+        let second = bucket.charge(1500, now: 0)
+        #expect(second == Self.second)
+        let halfway = bucket.available(now: Self.second / 2)
+        #expect(halfway == -500)
+        let repaid = bucket.available(now: Self.second)
+        #expect(repaid == 0)
+    }
+
+    @Test func grantsAboutRateTimesTimePlusBurstNeverMore() async {
+        await propertyCheck(input: Gen.int(in: 1...50), Gen.int(in: 1...20)) { rate, burst in
+            var bucket = TokenBucket(rate: Double(rate), burst: Double(burst), now: 0)
+            var granted = 0
+            // Try every millisecond for two seconds.
+            for millisecond in 0...2000 where bucket.take(now: UInt64(millisecond) * 1_000_000) {
+                granted += 1
+            }
+            #expect(granted <= burst + 2 * rate)
+            // Polling each millisecond wastes a little refill whenever the bucket is full.
+            #expect(granted >= burst + (2 * rate * 9) / 10 - 1)
+        }
+    }
+}
