@@ -55,25 +55,38 @@ extension MQTTConnectionHandler {
             reason: String(describing: reason))
     }
 
-    /// A ban changed: a connected client that is now banned is disconnected (5.0: 0x8A).
+    /// A ban changed: a connected client that is now banned is disconnected (5.0: DISCONNECT
+    /// 0x98 Administrative action — 0x8A Banned is a CONNACK-only code, MQTT 5.0 §3.14.2.1; its
+    /// reconnect then gets CONNACK 0x8A).
     func recheckBan() {
         guard phase == .active, session?.phase == .connected, let control = accessControl, let access else { return }
         guard control.ban(clientID: access.clientID, username: access.username, peer: access.peer) != nil else { return }
         var fields = ["client_id": access.clientID]
         if let user = access.username { fields["user"] = user }
         control.audit?.record("blacklist.disconnect", fields)
-        disconnect(reason: .banned)
+        disconnect(reason: .administrativeAction)
     }
 
     /// Sends a 5.0 DISCONNECT with `reason` (3.x: nothing) and closes; the session ends as for
     /// a lost connection (will, persistence).
+    ///
+    /// The connection is half-closed first and what the client still sends is discarded until it
+    /// closes (at most a second): closing with unread input would reset the connection, and a
+    /// client that is still publishing would lose the DISCONNECT and its reason code.
     func disconnect(reason: MQTTReasonCode) {
+        guard let context, !draining else { return }
         if session?.version == .v5 {
             var properties = MQTTProperties()
             properties.reasonString = String(describing: reason)
             send([.disconnect(MQTTDisconnect(reasonCode: reason, properties: properties))])
         }
-        closeChannel()
+        flushIfNeeded()
+        draining = true
+        let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+        let halfClosed = context.eventLoop.makePromise(of: Void.self)
+        halfClosed.futureResult.whenFailure { _ in bound.value.closeChannel() }
+        context.close(mode: .output, promise: halfClosed)
+        context.eventLoop.scheduleTask(in: .seconds(1)) { bound.value.closeChannel() }
     }
 
     /// A PUBLISH arrived: whether it fits the client's message rate. Over the rate the client

@@ -57,6 +57,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var readingPaused = false
     /// Authorization state once CONNECT is authenticated (with an ``MQTTAccessControl``).
     var access: MQTTConnectionAccess?
+    /// Disconnected by the server with a DISCONNECT and half-closed: input is discarded until the
+    /// client closes (see ``disconnect(reason:)``).
+    var draining = false
 
     init(broker: MQTTBroker) {
         self.broker = broker
@@ -91,6 +94,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let packet = unwrapInboundIn(data)
+        if draining { return }
         switch phase {
         case .awaitingConnect:
             guard case .connect(let connect) = packet else {

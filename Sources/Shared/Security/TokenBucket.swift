@@ -30,14 +30,13 @@ public struct TokenBucket: Sendable {
         return true
     }
 
-    /// Takes `count` tokens even if that makes the balance negative (a debt, for byte counts
-    /// known only after the fact); returns the nanoseconds until the balance is back to zero
-    /// (0 when it never went negative).
-    public mutating func charge(_ count: Double, now: UInt64) -> UInt64 {
+    /// Nanoseconds from `now` until `count` tokens are there (0 if they are; `count` above the
+    /// burst is treated as the burst).
+    public mutating func nanoseconds(until count: Double, now: UInt64) -> UInt64 {
         refill(now: now)
-        tokens -= count
-        guard tokens < 0 else { return 0 }
-        return UInt64((-tokens / rate * 1e9).rounded(.up))
+        let missing = min(count, burst) - tokens
+        guard missing > 0 else { return 0 }
+        return UInt64((missing / rate * 1e9).rounded(.up))
     }
 
     /// Tokens available at `now`.

@@ -18,17 +18,19 @@ struct TokenBucketTests {
         #expect(available == 5)
     }
 
-    @Test func chargeRunsIntoDebtAndSaysHowLongToWait() {
+    @Test func saysHowLongUntilTokensAreThere() {
         var bucket = TokenBucket(rate: 1000, burst: 1000, now: 0)
-        let first = bucket.charge(500, now: 0)
-        #expect(first == 0)
-        // 1,500 more bytes: 1,000 in debt, one second at 1,000 B/s.
-        let second = bucket.charge(1500, now: 0)
-        #expect(second == Self.second)
-        let halfway = bucket.available(now: Self.second / 2)
-        #expect(halfway == -500)
-        let repaid = bucket.available(now: Self.second)
-        #expect(repaid == 0)
+        let now = bucket.nanoseconds(until: 1000, now: 0)
+        #expect(now == 0)
+        let taken = bucket.take(800, now: 0)
+        #expect(taken)
+        // 200 left: 500 more take 0.5 s at 1,000/s; more than the burst waits for the burst.
+        let half = bucket.nanoseconds(until: 700, now: 0)
+        #expect(half == Self.second / 2)
+        let capped = bucket.nanoseconds(until: 5000, now: 0)
+        #expect(capped == Self.second * 8 / 10)
+        let later = bucket.nanoseconds(until: 700, now: Self.second / 2)
+        #expect(later == 0)
     }
 
     @Test func grantsAboutRateTimesTimePlusBurstNeverMore() async {
