@@ -13,6 +13,8 @@ struct MQTTConnectionAccess {
     var isSuperuser = false
     private var authorizer: ACLAuthorizer
     private var generation: UInt64
+    /// Whether the connection's tenant has no rules (then the default decides, uncached).
+    private var noRules: Bool
     private var messages: TokenBucket?
 
     init(control: MQTTAccessControl, username: String?, clientID: String, peer: IPAddress?, now: UInt64) {
@@ -23,6 +25,7 @@ struct MQTTConnectionAccess {
         let (engine, generation) = control.currentRules()
         self.authorizer = ACLAuthorizer(engine: engine, cacheCapacity: control.configuration.aclCacheSize)
         self.generation = generation
+        self.noRules = engine.rules(tenant: tenant).isEmpty
         let rate = control.configuration.messageRate
         if rate > 0 {
             let burst = control.configuration.messageBurst > 0 ? control.configuration.messageBurst : rate
@@ -37,7 +40,10 @@ struct MQTTConnectionAccess {
             let (engine, current) = control.currentRules()
             authorizer.updateEngine(engine)
             generation = current
+            noRules = engine.rules(tenant: tenant).isEmpty
         }
+        // The session has already refused invalid topics and filters.
+        if noRules { return control.configuration.noMatch == .allow }
         let request = ACLRequest(
             tenant: tenant, username: username, clientID: clientID, isSuperuser: isSuperuser, peerAddress: peer,
             action: action, topic: topic, qos: qos, retain: retain)
