@@ -15,6 +15,8 @@ struct MQTTConnectionAccess {
     private var generation: UInt64
     /// Whether the connection's tenant has no rules (then the default decides, uncached).
     private var noRules: Bool
+    /// Rules from the connection's token (a JWT `acl` claim), consulted before the tenant's.
+    private var tokenRules: ACLEngine?
     private var messages: TokenBucket?
 
     init(control: MQTTAccessControl, username: String?, clientID: String, peer: IPAddress?, now: UInt64) {
@@ -42,12 +44,22 @@ struct MQTTConnectionAccess {
             generation = current
             noRules = engine.rules(tenant: tenant).isEmpty
         }
-        // The session has already refused invalid topics and filters.
-        if noRules { return control.configuration.noMatch == .allow }
         let request = ACLRequest(
             tenant: tenant, username: username, clientID: clientID, isSuperuser: isSuperuser, peerAddress: peer,
             action: action, topic: topic, qos: qos, retain: retain)
+        if let tokenRules {
+            let decision = tokenRules.authorize(request)
+            if decision.reason != .noMatchingRule { return decision.isAllowed }
+        }
+        // The session has already refused invalid topics and filters.
+        if noRules { return control.configuration.noMatch == .allow }
         return authorizer.authorize(request).isAllowed
+    }
+
+    /// Installs the rules of the connection's token (its `acl` claim, first entry first); they
+    /// decide before the tenant's rules, which apply when no token rule matches.
+    mutating func setTokenRules(_ entries: [JWTACLEntry]) {
+        tokenRules = entries.isEmpty ? nil : ACLEngine(tokenACL: entries, tenant: tenant)
     }
 
     /// Whether one more PUBLISH fits the client's message rate.

@@ -67,6 +67,23 @@ struct MQTTAccessControlTests {
         #expect(!allowed(&access, .publish, topic: "users/alice/x", qos: 1))
     }
 
+    @Test func tokenRulesDecideFirstThenTheTenantRules() {
+        let control = MQTTAccessControl(configuration: MQTTAccessConfiguration(noMatch: .deny), logger: Self.logger)
+        control.setRules(["default": [ACLRule(priority: 1, permission: .allow, action: .all, topicFilter: "shared/#")]])
+        var access = MQTTConnectionAccess(control: control, username: "dev", clientID: "c", peer: nil, now: 0)
+        access.setTokenRules([
+            JWTACLEntry(permission: .deny, action: .publish, topic: "shared/locked"),
+            JWTACLEntry(permission: .allow, action: .publish, topic: "devices/c/#", qos: [0, 1]),
+        ])
+        #expect(allowed(&access, .publish, topic: "devices/c/state", qos: 1))
+        #expect(!allowed(&access, .publish, topic: "devices/c/state", qos: 2))
+        #expect(!allowed(&access, .publish, topic: "shared/locked", qos: 0))
+        #expect(allowed(&access, .publish, topic: "shared/open", qos: 0))
+        #expect(!allowed(&access, .publish, topic: "elsewhere", qos: 0))
+        access.setTokenRules([])
+        #expect(allowed(&access, .publish, topic: "shared/locked", qos: 0))
+    }
+
     @Test func superusersBypassRules() {
         let control = MQTTAccessControl(configuration: MQTTAccessConfiguration(noMatch: .deny), logger: Self.logger)
         var access = MQTTConnectionAccess(control: control, username: "root", clientID: "c", peer: nil, now: 0)
