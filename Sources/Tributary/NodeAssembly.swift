@@ -73,6 +73,7 @@ struct NodeAssembly {
             listener: config.admin,
             readiness: readiness,
             tokens: adminTokens,
+            audit: audit,
             logger: Logger(label: "tributary.admin")
         ) { port in
             report.bound("admin", port: port)

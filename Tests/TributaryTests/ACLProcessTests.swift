@@ -31,6 +31,17 @@ struct ACLProcessTests {
         await node.stop()
     }
 
+    @Test func v3DeniedPublishesCanBeAcknowledgedAndDropped() async throws {
+        let node = try await ACLTestNode.start(environment: [
+            "TRIBUTARY_AUTH_ACL_NO_MATCH": "deny", "TRIBUTARY_AUTH_ACL_V3_PUBLISH_DENIED": "ignore",
+        ])
+        try await node.ctlOK(["acl", "add", "--allow", "--action", "subscribe", "--topic", "#"])
+        try await node.ctlOK(["acl", "add", "--allow", "--action", "publish", "--topic", "open/#"])
+        let script = try AuthzScript(port: node.mqttPort, phase: "v3ignore")
+        #expect(await script.succeeded(), "\(script.text)\nnode stderr: \(node.node.standardError)")
+        await node.stop()
+    }
+
     @Test func ruleChangesApplyToConnectedClients() async throws {
         let node = try await ACLTestNode.start(environment: ["TRIBUTARY_AUTH_ACL_NO_MATCH": "deny"])
         let script = try AuthzScript(port: node.mqttPort, phase: "live")

@@ -43,6 +43,15 @@ struct AdminAuthProcessTests {
         #expect(try await request(base + "/metrics", token: Self.admin).status == 200)
         // An admin passes authorization everywhere (no such route: 404, not 401/403).
         #expect(try await request(base + "/admin/anything", token: Self.admin).status == 404)
+        // Refusals are audited, never with the token presented.
+        let audit = try #require(node.dataDirectory) + "/audit.log"
+        let audited = await eventually(timeout: .seconds(10)) {
+            let text = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
+            return text.contains("\"status\":\"403\"") && text.contains("\"path\":\"/metrics\"")
+        }
+        #expect(audited)
+        let text = (try? String(contentsOfFile: audit, encoding: .utf8)) ?? ""
+        #expect(!text.contains("viewer-token"), "\(text)")
         node.signal(SIGTERM)
         #expect(await node.exitStatus() == 0, "stderr: \(node.standardError)")
     }

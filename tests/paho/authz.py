@@ -6,6 +6,7 @@
 PHASE is one of:
   acl        the rules of ACLProcessTests are installed (no-match deny): every allow and deny
              path — publish, subscribe, retain, QoS conditions, %u/%c, CIDR — for 3.1.1 and 5.0
+  v3ignore   auth.acl.v3-publish-denied ignore: a denied 3.1.1 publish is acknowledged, dropped
   live       a connected client is denied; the driver adds a rule (line on stdin), the same
              connection is then allowed; the driver deletes it, the connection is denied again
   banned     the driver banned client id `banned-client`, user `banned-user` and no network:
@@ -167,6 +168,22 @@ def phase_acl(ctx: Context) -> None:
     del run
 
 
+def phase_v3ignore(ctx: Context) -> None:
+    # auth.acl.v3-publish-denied ignore, no-match deny, rules: allow subscribe '#', allow publish
+    # 'open/#'. A denied 3.1.1 publish is acknowledged and dropped; the client stays connected.
+    ctx.version = V311
+    watcher = peer(ctx, "v3-watch")
+    check(subscribe_codes(watcher, "#", 1) == [1], "watcher refused")
+    sender = peer(ctx, "v3-send")
+    for topic in ("closed/x", "open/x"):
+        info = sender.client.publish(topic, topic.encode(), qos=1)
+        sender.wait_ack(info.mid, f"PUBACK for {topic}")
+    message = watcher.expect_message("the allowed message")
+    check(message.topic == "open/x", f"denied message delivered: {message.topic}")
+    check(sender.disconnects.empty(), "the 3.1.1 client was disconnected")
+    log("PASS 3.1.1 denied publish acknowledged and dropped with v3-publish-denied ignore")
+
+
 def phase_live(ctx: Context) -> None:
     ctx.version = V5
     p = peer(ctx, "live-1", user="carol")
@@ -321,10 +338,10 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("phase", choices=["acl", "live", "banned", "flapping", "limits", "audit"])
+    parser.add_argument("phase", choices=["acl", "live", "banned", "flapping", "limits", "audit", "v3ignore"])
     arguments = parser.parse_args()
     ctx = Context(host=arguments.host, port=arguments.port, version=V5, tributary=True)
-    phases = {"acl": phase_acl, "live": phase_live, "banned": phase_banned, "flapping": phase_flapping, "limits": phase_limits, "audit": phase_audit}
+    phases = {"acl": phase_acl, "live": phase_live, "banned": phase_banned, "flapping": phase_flapping, "limits": phase_limits, "audit": phase_audit, "v3ignore": phase_v3ignore}
     try:
         phases[arguments.phase](ctx)
     except CaseFailure as failure:

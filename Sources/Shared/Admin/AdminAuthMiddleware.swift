@@ -8,10 +8,13 @@ import NIOCore
 public struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
     /// The known tokens.
     public let tokens: AdminTokens
+    /// Where refused requests are recorded (`admin.auth.failure`: method, path, status).
+    public let audit: AuditLog?
 
     /// A middleware checking `tokens`.
-    public init(tokens: AdminTokens) {
+    public init(tokens: AdminTokens, audit: AuditLog? = nil) {
         self.tokens = tokens
+        self.audit = audit
     }
 
     /// The role a path needs, or `nil` when it is open.
@@ -28,12 +31,16 @@ public struct AdminAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "),
               let role = tokens.role(of: String(header.dropFirst("Bearer ".count)))
         else {
+            audit?.record("admin.auth.failure", ["method": request.method.rawValue, "path": request.uri.path, "status": "401"])
             return Response(
                 status: .unauthorized,
                 headers: [.wwwAuthenticate: "Bearer realm=\"tributary\"", .contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":"unauthorized"}"# + "\n")))
         }
         guard role >= required else {
+            audit?.record("admin.auth.failure", [
+                "method": request.method.rawValue, "path": request.uri.path, "status": "403", "role": role.rawValue,
+            ])
             return Response(
                 status: .forbidden, headers: [.contentType: "application/json"],
                 body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"error":"forbidden","role":"\#(role.rawValue)"}"# + "\n")))

@@ -14,17 +14,19 @@ public struct AdminServer: Service {
     ///   - readiness: Consulted by `/health/ready`.
     ///   - tokens: Bearer tokens guarding every route but `/health/live` (``AdminAuthMiddleware``);
     ///     `nil` leaves the API open.
+    ///   - audit: Where refused requests are recorded.
     ///   - logger: Logger for the HTTP server.
     ///   - onBound: Called with the bound port once the server listens.
     public init(
         listener: TributaryConfig.Listener,
         readiness: NodeReadiness,
         tokens: AdminTokens? = nil,
+        audit: AuditLog? = nil,
         logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void
     ) {
         let router = Router()
-        if let tokens { router.add(middleware: AdminAuthMiddleware(tokens: tokens)) }
+        if let tokens { router.add(middleware: AdminAuthMiddleware(tokens: tokens, audit: audit)) }
         router.get("/health/live") { _, _ in
             Self.json(.ok, #"{"status":"live"}"#)
         }
