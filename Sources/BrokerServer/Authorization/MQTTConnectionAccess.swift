@@ -5,12 +5,12 @@ import Shared
 /// connection handler, on its event loop.
 struct MQTTConnectionAccess {
     let control: MQTTAccessControl
-    var tenant = "default"
-    var username: String?
-    var clientID: String
-    var peer: IPAddress?
+    private(set) var tenant: String
+    private(set) var username: String?
+    let clientID: String
+    let peer: IPAddress?
     /// Super users bypass every ACL rule (set by authentication).
-    var isSuperuser = false
+    private(set) var isSuperuser: Bool
     private var authorizer: ACLAuthorizer
     private var generation: UInt64
     /// Whether the connection's tenant has no rules (then the default decides, uncached).
@@ -19,8 +19,13 @@ struct MQTTConnectionAccess {
     private var tokenRules: ACLEngine?
     private var messages: TokenBucket?
 
-    init(control: MQTTAccessControl, username: String?, clientID: String, peer: IPAddress?, now: UInt64) {
+    init(
+        control: MQTTAccessControl, tenant: String = "default", username: String?, isSuperuser: Bool = false,
+        clientID: String, peer: IPAddress?, now: UInt64
+    ) {
         self.control = control
+        self.tenant = tenant
+        self.isSuperuser = isSuperuser
         self.username = username
         self.clientID = clientID
         self.peer = peer
@@ -54,6 +59,19 @@ struct MQTTConnectionAccess {
         // The session has already refused invalid topics and filters.
         if noRules { return control.configuration.noMatch == .allow }
         return authorizer.authorize(request).isAllowed
+    }
+
+    /// The connection authenticated again (MQTT 5 re-authentication) as this identity: cached
+    /// decisions are dropped and the token rules replaced.
+    mutating func reidentify(tenant: String, username: String?, isSuperuser: Bool, tokenRules: [JWTACLEntry]) {
+        self.tenant = tenant
+        self.username = username
+        self.isSuperuser = isSuperuser
+        let (engine, current) = control.currentRules()
+        authorizer.updateEngine(engine)
+        generation = current
+        noRules = engine.rules(tenant: tenant).isEmpty
+        setTokenRules(tokenRules)
     }
 
     /// Installs the rules of the connection's token (its `acl` claim, first entry first); they

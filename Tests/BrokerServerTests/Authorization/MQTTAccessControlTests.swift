@@ -86,9 +86,13 @@ struct MQTTAccessControlTests {
 
     @Test func superusersBypassRules() {
         let control = MQTTAccessControl(configuration: MQTTAccessConfiguration(noMatch: .deny), logger: Self.logger)
-        var access = MQTTConnectionAccess(control: control, username: "root", clientID: "c", peer: nil, now: 0)
-        access.isSuperuser = true
+        var access = MQTTConnectionAccess(control: control, username: "root", isSuperuser: true, clientID: "c", peer: nil, now: 0)
         #expect(allowed(&access, .publish, topic: "anything", qos: 2, retain: true))
+        // Re-authenticated as an ordinary user of another tenant: rules apply again.
+        control.setRules(["acme": [ACLRule(priority: 1, permission: .allow, action: .all, topicFilter: "acme/#")]])
+        access.reidentify(tenant: "acme", username: "joe", isSuperuser: false, tokenRules: [])
+        #expect(!allowed(&access, .publish, topic: "anything", qos: 0))
+        #expect(allowed(&access, .publish, topic: "acme/x", qos: 0))
     }
 
     @Test func messageRateAdmitsTheBurstThenRefuses() {
