@@ -27,3 +27,15 @@ if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import paho.mqtt.client' 
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-paho-mqtt >/dev/null
     fi
 fi
+
+# python3-cryptography: the authentication tests (tests/paho/auth_*.py) make certificates and sign
+# RS256/ES256 JWTs with it.
+if command -v python3 >/dev/null 2>&1 && ! python3 -c 'import cryptography' >/dev/null 2>&1; then
+    if python3 -m pip --version >/dev/null 2>&1; then
+        PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check cryptography
+    else
+        echo "installing Debian package: python3-cryptography (pip is unavailable)"
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-cryptography >/dev/null
+    fi
+fi

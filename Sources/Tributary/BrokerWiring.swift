@@ -13,7 +13,7 @@ import Shared
 /// meta (in standalone both in-process, through ``InProcessTransport``s) and its TCP listener.
 enum BrokerWiring {
     /// The broker's settings from the node's configuration.
-    static func brokerConfiguration(_ config: TributaryConfig) -> MQTTBrokerConfiguration {
+    static func brokerConfiguration(_ config: TributaryConfig, standalone: Bool = true) -> MQTTBrokerConfiguration {
         let settings = config.mqttBroker
         var session = MQTTSessionConfiguration(
             receiveMaximum: UInt16(clamping: settings.receiveMaximum),
@@ -29,7 +29,7 @@ enum BrokerWiring {
             maximumConnections: settings.maxConnections,
             shardCount: settings.shards,
             sysInterval: settings.sysInterval,
-            allowAnonymous: settings.allowAnonymous,
+            allowAnonymous: settings.allowsAnonymous(standalone: standalone),
             version: "tributary \(TributaryVersion.current)")
     }
 
@@ -50,8 +50,10 @@ enum BrokerWiring {
     static func tlsContext(_ config: TributaryConfig) throws -> NIOSSLContext? {
         guard let files = config.mqttTransport.tlsFiles else { return nil }
         do {
-            return try MQTTTLSListenerSupport.makeServerContext(
-                MQTTTLSConfiguration(certificateFile: files.certificate, privateKeyFile: files.privateKey))
+            let transport = config.mqttTransport
+            return try MQTTTLSListenerSupport.makeServerContext(MQTTTLSConfiguration(
+                certificateFile: files.certificate, privateKeyFile: files.privateKey, clientCAFile: transport.tlsCAFile,
+                clientVerification: MQTTTLSConfiguration.ClientVerification(rawValue: transport.tlsClientAuth) ?? .none))
         } catch {
             FileHandle.standardError.write(Data("tributary: configuration refused: mqtt.tls: \(error)\n".utf8))
             throw ExitCode(78)
@@ -59,9 +61,34 @@ enum BrokerWiring {
     }
 
     /// The broker role over `journal` and the meta service registered by `registerMeta`.
+    /// The broker's authentication: the chain `auth.*` describes over the user records in meta.
+    struct Authentication: Sendable {
+        /// The user records (loaded and watched once the broker role runs).
+        let users: MQTTUserDirectory
+        /// The chain of mechanisms.
+        let chain: MQTTAuthChain
+        /// Whether clients without a user name may connect.
+        let allowAnonymous: Bool
+    }
+
+    /// The authentication `auth.*` and `mqtt.allow-anonymous` describe (`auto`: allowed only in
+    /// standalone); a key file or URL that cannot be used stops the process (exit 78) with the reason.
+    static func authentication(_ config: TributaryConfig, standalone: Bool) throws -> Authentication {
+        let logger = Logger(label: "tributary.mqtt.auth")
+        let users = MQTTUserDirectory(logger: logger)
+        let allowAnonymous = config.mqttBroker.allowsAnonymous(standalone: standalone)
+        do {
+            let chain = try MQTTAuthChain.configured(config.auth, allowAnonymous: allowAnonymous, directory: users, logger: logger)
+            return Authentication(users: users, chain: chain, allowAnonymous: allowAnonymous)
+        } catch {
+            FileHandle.standardError.write(Data("tributary: configuration refused: \(error)\n".utf8))
+            throw ExitCode(78)
+        }
+    }
+
     static func makeService(
         config: TributaryConfig, assembly: NodeAssembly, journal: JournalClient, tls: NIOSSLContext?,
-        registerMeta: (inout RPCRouter) -> Void, report: StartupReport
+        authentication: Authentication, registerMeta: (inout RPCRouter) -> Void, report: StartupReport
     ) -> MQTTBrokerService {
         var metaRouter = RPCRouter()
         registerMeta(&metaRouter)
@@ -70,8 +97,11 @@ enum BrokerWiring {
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
         let logger = Logger(label: "tributary.mqtt")
         let access = MQTTAccessControl(configuration: accessConfiguration(config), audit: assembly.audit, logger: logger)
+        var configuration = brokerConfiguration(config)
+        configuration.allowAnonymous = authentication.allowAnonymous
         let broker = MQTTBroker(
-            configuration: brokerConfiguration(config), journal: journal, meta: meta, authorizer: access, logger: logger)
+            configuration: configuration, journal: journal, meta: meta, authenticator: authentication.chain, authorizer: access,
+            logger: logger)
         let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
         var listeners: [MQTTBrokerService.Listener] = [
             .tcp("mqtt", MQTTListener(configuration: .init(host: config.mqtt.host, port: config.mqtt.port), broker: broker, logger: logger)),
@@ -94,7 +124,8 @@ enum BrokerWiring {
         }
         assembly.readiness.register("mqtt")
         return MQTTBrokerService(
-            broker: broker, listeners: listeners, readiness: assembly.readiness, report: report, access: access, meta: meta)
+            broker: broker, users: authentication.users, meta: meta, listeners: listeners, readiness: assembly.readiness,
+            report: report, access: access)
     }
 }
 
@@ -117,13 +148,18 @@ struct MQTTBrokerService: Service {
     }
 
     let broker: MQTTBroker
+    /// The user records the password and SCRAM authenticators read, loaded before listening.
+    let users: MQTTUserDirectory
+    /// The meta client the user records are read through.
+    let meta: MetaClient
     let listeners: [Listener]
     let readiness: NodeReadiness
     let report: StartupReport
     let access: MQTTAccessControl
-    let meta: MetaClient
 
     func run() async throws {
+        try await users.start(meta: meta)
+        defer { users.stop() }
         try await broker.start()
         // ACL rules and bans are in force before the first client is accepted.
         await access.start(broker: broker, meta: meta)

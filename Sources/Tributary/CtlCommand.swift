@@ -10,7 +10,7 @@ struct CtlCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ctl",
         abstract: "Administer a running Tributary node or cluster.",
-        subcommands: [Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlACLCommand.self, CtlBlacklistCommand.self]
+        subcommands: [Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlACLCommand.self, CtlBlacklistCommand.self, CtlUserCommand.self]
     )
 
     /// `tributary ctl status`: the node's id, roles, version and uptime.

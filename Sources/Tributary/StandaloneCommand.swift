@@ -43,6 +43,7 @@ struct StandaloneCommand: AsyncParsableCommand {
         let logger = Logger(label: "tributary.standalone")
         let assembly = try NodeAssembly(config: config, mode: "standalone", logger: logger)
         let mqttTLS = try BrokerWiring.tlsContext(config)
+        let mqttAuthentication = try BrokerWiring.authentication(config, standalone: true)
         // The MetaService role: a single-voter Raft group in this process, served on the node's RPC.
         let meta = try MetaNodeWiring.makeNode(
             config: config, assembly: assembly,
@@ -65,7 +66,7 @@ struct StandaloneCommand: AsyncParsableCommand {
             [
                 MetaNodeService(node: meta), journal.lifecycle,
                 BrokerWiring.makeService(
-                    config: config, assembly: assembly, journal: journal.localClient, tls: mqttTLS,
+                    config: config, assembly: assembly, journal: journal.localClient, tls: mqttTLS, authentication: mqttAuthentication,
                     registerMeta: { meta.register(into: &$0) }, report: report),
             ]
         }

@@ -34,6 +34,18 @@ struct ACLTestNode {
         try #require(status == 0)
     }
 
+    /// Adds users with the password the paho script uses (`secret`); `superusers` bypass ACLs.
+    func addUsers(_ names: [String], superusers: [String] = []) async throws {
+        let directory = TributaryProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let file = directory + "/password"
+        try "secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        for name in names + superusers {
+            let flags = superusers.contains(name) ? ["--super"] : []
+            try await ctlOK(["user", "add", name, "--password-file", file, "--iterations", "1000"] + flags)
+        }
+    }
+
     /// Stops the node (SIGTERM) and checks it exits cleanly.
     func stop() async {
         node.signal(SIGTERM)
@@ -49,6 +61,8 @@ final class AuthzScript: @unchecked Sendable {
     private let output = TributaryProcess.Captured()
 
     init(port: String, phase: String) throws {
+        // Answering a script that already ended must not kill the test process.
+        signal(SIGPIPE, SIG_IGN)
         let script = PahoConformanceTests.repositoryRoot.appendingPathComponent("tests/paho/authz.py").path
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-u", script, "--port", port, phase]
@@ -70,7 +84,8 @@ final class AuthzScript: @unchecked Sendable {
 
     /// Lets the script go on.
     func proceed() {
-        input.fileHandleForWriting.write(Data("go\n".utf8))
+        guard process.isRunning else { return }
+        try? input.fileHandleForWriting.write(contentsOf: Data("go\n".utf8))
     }
 
     /// Waits for the script to end; true when it exited 0 and printed `all ok`.

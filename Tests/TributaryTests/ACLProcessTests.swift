@@ -19,6 +19,7 @@ struct ACLProcessTests {
 
     @Test func everyAllowAndDenyPath() async throws {
         let node = try await ACLTestNode.start(environment: ["TRIBUTARY_AUTH_ACL_NO_MATCH": "deny"])
+        try await node.addUsers(["alice", "bob", "watcher"], superusers: ["root"])
         for rule in Self.rules { try await node.ctlOK(["acl", "add"] + rule) }
         let listed = try await node.ctl(["acl", "list"])
         #expect(listed.status == 0)
@@ -44,6 +45,7 @@ struct ACLProcessTests {
 
     @Test func ruleChangesApplyToConnectedClients() async throws {
         let node = try await ACLTestNode.start(environment: ["TRIBUTARY_AUTH_ACL_NO_MATCH": "deny"])
+        try await node.addUsers(["carol"])
         let script = try AuthzScript(port: node.mqttPort, phase: "live")
         #expect(await script.waitFor("add"), "\(script.text)")
         try await node.ctlOK(["acl", "add", "--allow", "--action", "publish", "--topic", "live/#", "--id", "live"])

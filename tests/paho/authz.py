@@ -4,8 +4,9 @@
     python3 tests/paho/authz.py --host H --port P PHASE
 
 PHASE is one of:
-  acl        the rules of ACLProcessTests are installed (no-match deny): every allow and deny
-             path — publish, subscribe, retain, QoS conditions, %u/%c, CIDR — for 3.1.1 and 5.0
+  acl        the rules and users (alice, bob, watcher; super user root; password `secret`) of
+             ACLProcessTests are installed (no-match deny): every allow and deny path — publish,
+             subscribe, retain, QoS conditions, %u/%c, CIDR, super user — for 3.1.1 and 5.0
   v3ignore   auth.acl.v3-publish-denied ignore: a denied 3.1.1 publish is acknowledged, dropped
   live       a connected client is denied; the driver adds a rule (line on stdin), the same
              connection is then allowed; the driver deletes it, the connection is denied again
@@ -153,6 +154,11 @@ def phase_acl(ctx: Context) -> None:
     log("PASS CIDR source condition [v5]")
     check(publish_code(alice, "unmatched/topic", 1) == NOT_AUTHORIZED, "no-match deny not applied")
     log("PASS no matching rule denies (auth.acl.no-match deny) [v5]")
+    root = peer(ctx, "acl-root", user="root")
+    check(subscribe_codes(root, "#", 1) == [1], "super user subscription to # refused")
+    check(publish_code(root, "unmatched/topic", 1) == 0, "super user publish refused")
+    check(publish_code(root, "sensors/secret", 1, retain=False) == 0, "super user stopped by a deny rule")
+    log("PASS a super user bypasses every rule [v5]")
     # v3.1.1: a denied filter gets 0x80; a denied publish disconnects.
     ctx.version = V311
     bob = peer(ctx, "acl-v3", user="bob")
@@ -212,7 +218,7 @@ def phase_banned(ctx: Context) -> None:
         check(code == expected, f"banned user: CONNACK {code:#x}, expected {expected:#x}")
         conn.sock.close()
     log("PASS banned client id and user refused (0x8A / return code 5)")
-    conn, code = raw_connect(ctx, "fine-client", V5, user="fine-user")
+    conn, code = raw_connect(ctx, "fine-client", V5)
     check(code == 0, f"unbanned client refused: {code:#x}")
     conn.sock.close()
     log("PASS others still connect")

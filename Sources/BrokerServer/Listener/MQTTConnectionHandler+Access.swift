@@ -33,19 +33,31 @@ extension MQTTConnectionHandler {
         return refusal
     }
 
-    /// After authentication: sets up the connection's access state; refuses (0x87) a will
-    /// whose topic the ACL does not allow.
+    /// After authentication: sets up the connection's access state from the authenticated
+    /// identity (user, tenant, super user, token rules); refuses (0x87) a will whose topic the
+    /// ACL does not allow.
     func setUpAccess(_ connect: MQTTConnect, clientIdentifier: String) -> MQTTReasonCode? {
         guard let control = accessControl else { return nil }
         var access = MQTTConnectionAccess(
-            control: control, username: connect.userName, clientID: clientIdentifier, peer: peerAddress,
+            control: control, tenant: authContext?.tenant ?? "default", username: authContext?.userName ?? connect.userName,
+            isSuperuser: authContext?.isSuperuser ?? false, clientID: clientIdentifier, peer: peerAddress,
             now: MQTTBroker.monotonicNow())
+        access.setTokenRules(authContext?.jwtACL ?? [])
         if let will = connect.will, !access.allows(.publish, topic: will.topic, qos: will.qos.rawValue, retain: will.retain) {
             control.deniedPublishes.increment()
             return .notAuthorized
         }
         self.access = access
         return nil
+    }
+
+    /// The connection re-authenticated: its ACL identity follows (cached decisions dropped).
+    func reidentifyAccess() {
+        guard var access, let authContext else { return }
+        access.reidentify(
+            tenant: authContext.tenant, username: authContext.userName, isSuperuser: authContext.isSuperuser,
+            tokenRules: authContext.jwtACL)
+        self.access = access
     }
 
     /// Records an authentication refusal in the audit log.

@@ -68,6 +68,8 @@ extension MQTTConnectionHandler {
                 broker.persist(
                     MQTTStoredSession(state: state, cursors: replayCursors(), disconnectedAtMillis: MQTTBroker.nowMillis()),
                     from: ref)
+            case .authenticate(let auth):
+                reauthenticate(auth)
             case .discard(let clientIdentifier):
                 endedSession = true
                 guard let ref else { continue }

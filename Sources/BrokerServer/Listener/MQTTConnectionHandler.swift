@@ -18,6 +18,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case awaitingConnect
         /// Authenticating, or waiting for a taken-over session to be stored and loaded.
         case connecting
+        /// MQTT 5 enhanced authentication of the CONNECT: waiting for the client's next AUTH.
+        case authenticating
         case active
         case closed
     }
@@ -43,6 +45,15 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var phase = Phase.awaitingConnect
     var session: MQTTSession?
     var userName: String?
+    /// Who the connection authenticated as (set once CONNECT is accepted; re-authentication
+    /// replaces it).
+    var authContext: MQTTAuthContext? {
+        didSet { reidentifyAccess() }
+    }
+    /// The enhanced authentication exchange in progress (CONNECT or re-authentication).
+    var exchange: (any MQTTAuthExchange)?
+    /// The CONNECT waiting for its enhanced authentication to complete.
+    var pendingConnect: MQTTConnect?
     var early: [MQTTPacket] = []
     var cursors: [Int64] = []
     var resuming = false
@@ -78,7 +89,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         ref = broker.openConnection { id in MQTTConnectionRef(id: id, handler: self, eventLoop: loop) }
         let bound = NIOLoopBound(self, eventLoop: loop)
         connectTimer = loop.scheduleTask(in: Self.connectTimeout) {
-            if bound.value.phase == .awaitingConnect || bound.value.phase == .connecting { bound.value.closeChannel() }
+            let phase = bound.value.phase
+            if phase == .awaitingConnect || phase == .connecting || phase == .authenticating { bound.value.closeChannel() }
         }
     }
 
@@ -108,6 +120,8 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 return
             }
             early.append(packet)
+        case .authenticating:
+            continueAuthentication(packet)
         case .active:
             if case .publish = packet, !admitPublishPacket() { return }
             handle(.packetReceived(packet))
@@ -156,26 +170,40 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
         phase = .connecting
         userName = connect.userName
+        if connect.protocolVersion == .v5, let method = connect.properties.authenticationMethod {
+            beginEnhancedAuthentication(connect, method: method, ref: ref)
+            return
+        }
         let credentials = MQTTConnectCredentials(
             clientIdentifier: connect.clientIdentifier, userName: connect.userName, password: connect.password,
-            remoteAddress: context.channel.remoteAddress, protocolVersion: connect.protocolVersion)
+            remoteAddress: context.channel.remoteAddress, protocolVersion: connect.protocolVersion,
+            certificateCommonName: verifiedCertificateCommonName())
         let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
         broker.authenticator.authenticate(credentials, on: context.eventLoop).hop(to: context.eventLoop).whenComplete { result in
             let handler = bound.value
             guard handler.phase == .connecting else { return }
             switch result {
-            case .success(nil):
+            case .success(.allow(let authContext)):
+                handler.authContext = authContext
+                handler.userName = authContext.userName
                 handler.authenticated(connect, ref: ref)
-            case .success(let reason?):
-                handler.auditAuthenticationFailure(connect, reason: reason)
+            case .success(.deny(let reason)):
                 handler.refuse(connect, reason: reason)
-            case .failure:
+            case .success(.ignore):
+                handler.refuse(connect, reason: connect.userName == nil ? .notAuthorized : .badUserNameOrPassword)
+            case .failure(let error):
+                handler.broker.logger.warning("mqtt authentication failed", metadata: [
+                    "client": "\(connect.clientIdentifier)", "error": "\(error)"])
                 handler.refuse(connect, reason: .unspecifiedError)
             }
         }
     }
 
-    private func refuse(_ connect: MQTTConnect, reason: MQTTReasonCode) {
+    func refuse(_ connect: MQTTConnect, reason: MQTTReasonCode) {
+        // Refused while authenticating (no identity yet): an authentication failure to audit.
+        if (phase == .connecting || phase == .authenticating) && authContext == nil {
+            auditAuthenticationFailure(connect, reason: reason)
+        }
         let version = connect.protocolVersion
         if version == .v5 || MQTTConnectReturnCode(reasonCode: reason) != nil {
             write(.connack(MQTTConnAck(reasonCode: reason)), version: version)
@@ -185,7 +213,12 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         closeChannel()
     }
 
-    private func authenticated(_ connect: MQTTConnect, ref: MQTTConnectionRef) {
+    /// Accepted: attaches the client to the broker and starts its session. `serverData` is the
+    /// Authentication Data of a completed enhanced authentication (the CONNACK carries it).
+    func authenticated(_ connect: MQTTConnect, ref: MQTTConnectionRef, enhanced serverData: ByteBuffer?? = nil) {
+        broker.logger.debug("mqtt client authenticated", metadata: [
+            "client": "\(connect.clientIdentifier)", "user": "\(authContext?.userName ?? "")",
+            "mechanism": "\(authContext?.mechanism.rawValue ?? "none")"])
         // An empty identifier gets `<prefix><connection number>` from the session (if it is
         // accepted at all); it is registered before the session subscribes, and nothing stored
         // under it is resumed (numbers restart with the process).
@@ -202,7 +235,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             guard handler.phase == .connecting else { return }
             switch result {
             case .success(let loaded):
-                handler.start(connect, stored: assigned ? nil : loaded.0, routed: loaded.1)
+                handler.start(connect, stored: assigned ? nil : loaded.0, routed: loaded.1, enhanced: serverData)
             case .failure(let error):
                 handler.broker.logger.warning("mqtt session not loaded", metadata: ["client": "\(connect.clientIdentifier)", "error": "\(error)"])
                 handler.refuse(connect, reason: .serverUnavailable)
@@ -210,7 +243,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         }
     }
 
-    private func start(_ connect: MQTTConnect, stored: MQTTStoredSession?, routed: [Int64]) {
+    private func start(_ connect: MQTTConnect, stored: MQTTStoredSession?, routed: [Int64], enhanced serverData: ByteBuffer??) {
         connectTimer?.cancel()
         connectTimer = nil
         session = MQTTSession(configuration: broker.configuration.session, connectionNumber: ref?.id ?? 0, storedState: stored?.state)
@@ -223,7 +256,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
                 cursors[shard] = min(cursors[shard], stored.cursors[shard])
             }
         }
-        handle(.packetReceived(.connect(connect)))
+        if let serverData {
+            handle(.enhancedAuthenticationCompleted(connect, authenticationData: serverData))
+        } else {
+            handle(.packetReceived(.connect(connect)))
+        }
         resuming = false
         if let context, session?.phase == .connected {
             let bound = NIOLoopBound(self, eventLoop: context.eventLoop)

@@ -13,14 +13,20 @@ extension TributaryConfig {
         public var maxSessionExpiry: UInt32
         /// `mqtt.sys-interval`, in seconds (0: off).
         public var sysInterval: Int
-        /// `mqtt.allow-anonymous`.
-        public var allowAnonymous: Bool
+        /// `mqtt.allow-anonymous`; `nil` for `auto` (true in standalone, false in cluster mode,
+        /// see ``allowsAnonymous(standalone:)``).
+        public var allowAnonymous: Bool?
         /// `mqtt.receive-maximum`.
         public var receiveMaximum: Int = 65_535
         /// `mqtt.redirect-to`, or `nil` when empty.
         public var redirectTo: String? = nil
         /// `mqtt.redirect-permanent`.
         public var redirectPermanent: Bool = false
+
+        /// Whether anonymous clients may connect: the explicit setting, else `standalone`.
+        public func allowsAnonymous(standalone: Bool) -> Bool {
+            allowAnonymous ?? standalone
+        }
     }
 }
 
@@ -40,12 +46,17 @@ extension TributaryConfig {
         public var tlsPort: Int
         /// `mqtt.wss.port`.
         public var secureWebSocketPort: Int
+        /// `mqtt.tls.client-auth`: `none`, `optional` or `required`.
+        public var tlsClientAuth: String = "none"
+        /// `mqtt.tls.ca-file`, `nil` when empty.
+        public var tlsCAFile: String? = nil
 
         public static func == (lhs: Self, rhs: Self) -> Bool {
             lhs.webSocketEnabled == rhs.webSocketEnabled && lhs.webSocketPort == rhs.webSocketPort
                 && lhs.webSocketPath == rhs.webSocketPath && lhs.tlsFiles?.certificate == rhs.tlsFiles?.certificate
                 && lhs.tlsFiles?.privateKey == rhs.tlsFiles?.privateKey && lhs.tlsPort == rhs.tlsPort
-                && lhs.secureWebSocketPort == rhs.secureWebSocketPort
+                && lhs.secureWebSocketPort == rhs.secureWebSocketPort && lhs.tlsClientAuth == rhs.tlsClientAuth
+                && lhs.tlsCAFile == rhs.tlsCAFile
         }
     }
 }

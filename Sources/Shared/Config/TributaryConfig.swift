@@ -73,6 +73,8 @@ public struct TributaryConfig: Sendable, Equatable {
     public var mqttBroker: MQTTBrokerSettings
     /// The MQTT WebSocket, TLS and secure WebSocket listeners.
     public var mqttTransport: MQTTTransportSettings
+    /// MQTT authentication (`auth.*`).
+    public var auth: AuthSettings
     /// Logging.
     public var log: Log
     /// Authorization, bans, limits, audit log and admin API authentication.
@@ -116,7 +118,7 @@ extension TributaryConfig {
             maxQueuedMessages: int("mqtt.max-queued-messages"),
             maxSessionExpiry: UInt32(clamping: int("mqtt.max-session-expiry")),
             sysInterval: int("mqtt.sys-interval"),
-            allowAnonymous: value("mqtt.allow-anonymous").trimmingSpaces == "true",
+            allowAnonymous: ["true": true, "false": false][value("mqtt.allow-anonymous").trimmingSpaces],
             receiveMaximum: int("mqtt.receive-maximum"),
             redirectTo: optional("mqtt.redirect-to"),
             redirectPermanent: value("mqtt.redirect-permanent").trimmingSpaces == "true"
@@ -138,8 +140,17 @@ extension TributaryConfig {
             webSocketPath: value("mqtt.ws.path").trimmingSpaces,
             tlsFiles: mqttCertificate.flatMap { certificate in mqttKey.map { (certificate, $0) } },
             tlsPort: int("mqtt.tls.port"),
-            secureWebSocketPort: int("mqtt.wss.port")
+            secureWebSocketPort: int("mqtt.wss.port"),
+            tlsClientAuth: value("mqtt.tls.client-auth").trimmingSpaces,
+            tlsCAFile: optional("mqtt.tls.ca-file")
         )
+        if mqttTransport.tlsClientAuth != "none" && mqttTransport.tlsCAFile == nil {
+            throw .inconsistent(key: "mqtt.tls.ca-file", problem: "must be set when mqtt.tls.client-auth is '\(mqttTransport.tlsClientAuth)'")
+        }
+        if mqttTransport.tlsClientAuth != "none" && mqttTransport.tlsFiles == nil {
+            throw .inconsistent(key: "mqtt.tls.client-auth", problem: "needs mqtt.tls.cert-file and mqtt.tls.key-file (client certificates are checked on the TLS listeners)")
+        }
+        self.auth = try AuthSettings(resolved: value)
         self.security = SecuritySettings(resolved: value)
         self.log = Log(
             level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,

@@ -1,6 +1,15 @@
+import NIOCore
+
 extension MQTTSession {
     /// CONNECT: validates, resumes or starts the session, answers CONNACK and retransmits.
-    mutating func handleConnect(_ connect: MQTTConnect, now: UInt64, into out: inout MQTTSessionActions) {
+    ///
+    /// `authentication` is the method and server data of an enhanced authentication the driver
+    /// completed; a CONNECT with an Authentication Method and no completed exchange is refused
+    /// with 0x8C.
+    mutating func handleConnect(
+        _ connect: MQTTConnect, authentication: (method: String, data: ByteBuffer?)?, now: UInt64,
+        into out: inout MQTTSessionActions
+    ) {
         version = connect.protocolVersion
         let isV5 = version == .v5
         if let redirection = configuration.serverRedirection {
@@ -10,8 +19,8 @@ extension MQTTSession {
             phase = .closed
             return
         }
-        if isV5 && connect.properties.authenticationMethod != nil {
-            // Enhanced authentication is not offered (MQTT 5.0 §4.12).
+        if isV5 && connect.properties.authenticationMethod != nil && authentication == nil {
+            // Enhanced authentication is the driver's job (MQTT 5.0 §4.12); without it, refuse.
             refuse(.badAuthenticationMethod, into: &out)
             return
         }
@@ -76,6 +85,11 @@ extension MQTTSession {
             if configuration.topicAliasMaximum > 0 { properties.topicAliasMaximum = configuration.topicAliasMaximum }
             if configuration.maximumQoS != .exactlyOnce { properties.maximumQoS = configuration.maximumQoS }
             if !configuration.retainAvailable { properties.retainAvailable = false }
+            if let authentication {
+                authenticationMethod = authentication.method
+                properties.authenticationMethod = authentication.method
+                properties.authenticationData = authentication.data
+            }
             if connect.properties.requestResponseInformation == true {
                 properties.responseInformation = configuration.responseInformation
             }

@@ -72,6 +72,10 @@ public struct MQTTSession: Sendable {
     /// Inbound QoS 1/2 publications handed to the broker and not yet persisted.
     var inboundAwaitingPersist: [UInt16: MQTTQoS] = [:]
     var queue: [Queued] = []
+    /// The enhanced authentication method CONNECT used (5.0), if any: AUTH is allowed only then.
+    var authenticationMethod: String?
+    /// Whether a re-authentication exchange is in progress.
+    var reauthenticating = false
 
     /// A session for a new connection.
     ///
@@ -110,10 +114,18 @@ public struct MQTTSession: Sendable {
                     phase = .closed
                     break
                 }
-                handleConnect(connect, now: now, into: &out)
+                handleConnect(connect, authentication: nil, now: now, into: &out)
             } else {
                 handlePacket(packet, now: now, into: &out)
             }
+        case .enhancedAuthenticationCompleted(let connect, let data):
+            if phase == .awaitingConnect {
+                lastPacketAt = now
+                let method = connect.properties.authenticationMethod ?? ""
+                handleConnect(connect, authentication: (method, data), now: now, into: &out)
+            }
+        case .reauthenticationStep(let step):
+            if phase == .connected, reauthenticating { answerReauthentication(step, into: &out) }
         case .decodeFailed(let error):
             handleDecodeFailure(error, into: &out)
         case .keepAliveTick:
@@ -157,8 +169,8 @@ public struct MQTTSession: Sendable {
         case .unsubscribe(let unsubscribe): receiveUnsubscribe(unsubscribe, into: &out)
         case .pingreq: out.send(.pingresp)
         case .disconnect(let disconnect): receiveDisconnect(disconnect, into: &out)
-        case .auth, .connect, .connack, .suback, .unsuback, .pingresp:
-            // AUTH without an authentication method in CONNECT is a Protocol Error (MQTT 5.0 §4.12).
+        case .auth(let auth): receiveAuth(auth, into: &out)
+        case .connect, .connack, .suback, .unsuback, .pingresp:
             close(.protocolError, publishWill: true, into: &out)
         }
     }

@@ -18,6 +18,9 @@ public enum MQTTSessionAction: Hashable, Sendable {
     case deliverRetained(clientIdentifier: String, MQTTSubscriptionRequest)
     /// Publish the will after `delay` seconds unless the session resumes first.
     case publishWill(clientIdentifier: String, will: MQTTWill, delay: UInt32)
+    /// Re-authentication (MQTT 5.0 §4.12.1): feed this AUTH (0x19 starts a new exchange, 0x18
+    /// continues it) to the authenticator and answer with ``MQTTSessionEvent/reauthenticationStep(_:)``.
+    case authenticate(MQTTAuth)
     /// The connection ended and the session outlives it: store this state until it expires.
     case persist(MQTTSessionState)
     /// The connection ended and the session with it: forget the client's stored state.

@@ -1,3 +1,5 @@
+import NIOCore
+
 /// What happens to a session: the input of ``MQTTSession/handle(_:now:)``.
 public enum MQTTSessionEvent: Hashable, Sendable {
     /// The client sent a packet (decoded with the connection's version).
@@ -15,6 +17,12 @@ public enum MQTTSessionEvent: Hashable, Sendable {
     case sessionTakenOver
     /// The network connection closed (without DISCONNECT, unless one was received).
     case connectionClosed
+    /// The CONNECT, after the driver completed its enhanced authentication (MQTT 5.0 §4.12)
+    /// with the CONNECT's Authentication Method: the CONNACK carries the method and this
+    /// Authentication Data, and the client may re-authenticate with AUTH 0x19.
+    case enhancedAuthenticationCompleted(MQTTConnect, authenticationData: ByteBuffer?)
+    /// The driver's answer to an ``MQTTSessionAction/authenticate(_:)`` during re-authentication.
+    case reauthenticationStep(MQTTReauthenticationStep)
     /// The server is shutting down: a v5 client gets DISCONNECT 0x8B; the will is not published
     /// and the session is persisted (or discarded) as on any other end.
     case serverShutdown
