@@ -84,9 +84,12 @@ struct BrokerRoleCommand: AsyncParsableCommand {
         brokerConfiguration.brokerID = config.node.id
         brokerConfiguration.shardReplicationFactor = config.mqttBroker.shardReplicas
         brokerConfiguration.allowAnonymous = authentication.allowAnonymous
+        let access = MQTTAccessControl(
+            configuration: BrokerWiring.accessConfiguration(config, clusterMode: true), audit: assembly.audit,
+            logger: Logger(label: "tributary.mqtt"))
         let broker = MQTTBroker(
             configuration: brokerConfiguration, journal: journal, meta: metaClient, authenticator: authentication.chain,
-            logger: Logger(label: "tributary.mqtt"))
+            authorizer: access, logger: Logger(label: "tributary.mqtt"))
         assembly.readiness.register("broker-registration")
         let registration = ClusterBrokerRegistration(
             client: metaClient, broker: broker, nodeID: config.node.id, address: "\(config.mqtt.host):\(config.mqtt.port)",
@@ -96,7 +99,7 @@ struct BrokerRoleCommand: AsyncParsableCommand {
             roles: ["broker"], register: { _ in }, extraListeners: BrokerWiring.listenerNames(config)
         ) { report in
             [registration, BrokerWiring.makeService(
-                config: config, assembly: assembly, broker: broker, users: authentication.users, meta: metaClient, tls: mqttTLS,
+                config: config, assembly: assembly, broker: broker, users: authentication.users, access: access, meta: metaClient, tls: mqttTLS,
                 report: report)]
         }
         await journal.close()

@@ -95,19 +95,24 @@ enum BrokerWiring {
         let router = metaRouter
         let metaTransport = InProcessTransport(router: router, logger: Logger(label: "tributary.mqtt.meta"))
         let meta = MetaClient(addresses: ["local"], options: MetaClient.Options(timeout: .seconds(60))) { _ in metaTransport }
+        let access = MQTTAccessControl(
+            configuration: accessConfiguration(config), audit: assembly.audit, logger: Logger(label: "tributary.mqtt"))
         var configuration = brokerConfiguration(config)
         configuration.allowAnonymous = authentication.allowAnonymous
         let broker = MQTTBroker(
-            configuration: configuration, journal: journal, meta: meta, authenticator: authentication.chain,
+            configuration: configuration, journal: journal, meta: meta, authenticator: authentication.chain, authorizer: access,
             logger: Logger(label: "tributary.mqtt"))
-        return makeService(config: config, assembly: assembly, broker: broker, users: authentication.users, meta: meta, tls: tls, report: report)
+        return makeService(
+            config: config, assembly: assembly, broker: broker, users: authentication.users, access: access, meta: meta, tls: tls,
+            report: report)
     }
 
     /// The broker role around `broker` (its listeners from the node's configuration); `users`
-    /// is the user directory its authentication reads, loaded and watched from `meta`.
+    /// and `access` (the user directory and the ACL/ban/limit state) are loaded and watched from
+    /// `meta` when it starts.
     static func makeService(
-        config: TributaryConfig, assembly: NodeAssembly, broker: MQTTBroker, users: MQTTUserDirectory, meta: MetaClient,
-        tls: NIOSSLContext?, report: StartupReport
+        config: TributaryConfig, assembly: NodeAssembly, broker: MQTTBroker, users: MQTTUserDirectory,
+        access: MQTTAccessControl, meta: MetaClient, tls: NIOSSLContext?, report: StartupReport
     ) -> MQTTBrokerService {
         let logger = Logger(label: "tributary.mqtt")
         let configureMQTT: @Sendable (any Channel) -> EventLoopFuture<Void> = { broker.configureMQTT($0) }
@@ -131,7 +136,9 @@ enum BrokerWiring {
                 logger: logger, configureMQTT: configureMQTT)))
         }
         assembly.readiness.register("mqtt")
-        return MQTTBrokerService(broker: broker, users: authentication.users, meta: meta, listeners: listeners, readiness: assembly.readiness, report: report)
+        return MQTTBrokerService(
+            broker: broker, users: authentication.users, meta: meta, listeners: listeners, readiness: assembly.readiness,
+            report: report, access: access)
     }
 }
 
@@ -161,11 +168,14 @@ struct MQTTBrokerService: Service {
     let listeners: [Listener]
     let readiness: NodeReadiness
     let report: StartupReport
+    let access: MQTTAccessControl
 
     func run() async throws {
         try await users.start(meta: meta)
         defer { users.stop() }
         try await broker.start()
+        // ACL rules and bans are in force before the first client is accepted.
+        await access.start(broker: broker, meta: meta)
         for listener in listeners {
             let (name, host, port) = listener.endpoint
             do {
@@ -201,6 +211,7 @@ struct MQTTBrokerService: Service {
             }
         }
         await broker.shutdown()
+        access.stop()
         for case .webSocket(_, let webSocket) in listeners { await webSocket.shutdown() }
     }
 }

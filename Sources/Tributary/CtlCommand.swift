@@ -12,7 +12,7 @@ struct CtlCommand: AsyncParsableCommand {
         abstract: "Administer a running Tributary node or cluster.",
         subcommands: [
             Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlClusterCommand.self,
-            CtlUserCommand.self,
+            CtlUserCommand.self, CtlACLCommand.self, CtlBlacklistCommand.self,
         ]
     )
 

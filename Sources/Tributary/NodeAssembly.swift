@@ -21,6 +21,10 @@ struct NodeAssembly {
     /// The RPC TLS contexts (`rpc.tls.*`), reloaded on SIGHUP; nil when the RPC is plain TCP.
     /// Inter-node clients take ``RPCTLSReloader/client``.
     let rpcTLS: RPCTLSReloader?
+    /// The security audit log (`<data-dir>/audit.log`), unless `audit.enabled` is false.
+    let audit: AuditLog?
+    /// The admin API's bearer tokens (`admin.auth.tokens-file`), if configured.
+    let adminTokens: AdminTokens?
 
     init(config: TributaryConfig, mode: String, logger: Logger) throws {
         self.config = config
@@ -38,6 +42,7 @@ struct NodeAssembly {
             FileHandle.standardError.write(Data("tributary: \(error)\n".utf8))
             throw ExitCode(73)
         }
+        (audit, adminTokens) = try Self.securitySetup(config: config, dataPath: dataDirectory.path, logger: logger)
     }
 
     /// Runs the node until SIGTERM/SIGINT: the admin API, the RPC server (node service plus
@@ -81,6 +86,8 @@ struct NodeAssembly {
         let admin = AdminServer(
             listener: config.admin,
             readiness: readiness,
+            tokens: adminTokens,
+            audit: audit,
             logger: Logger(label: "tributary.admin")
         ) { port in
             report.bound("admin", port: port)

@@ -11,13 +11,9 @@ extension MQTTConnectionHandler {
         // Moved out while it runs, so that its collections are not copied on write.
         guard var session = self.session else { return }
         self.session = nil
-        var denied: [Int] = []
+        var denied: [Int: MQTTReasonCode] = [:]
         if case .packetReceived(.subscribe(let subscribe)) = event {
-            denied = subscribe.subscriptions.indices.filter { index in
-                !broker.authorizer.maySubscribe(
-                    clientIdentifier: session.clientIdentifier, userName: userName,
-                    filter: subscribe.subscriptions[index].topicFilter)
-            }
+            denied = subscriptionRefusals(subscribe, session: session)
         }
         var actions = session.handle(event, now: now)
         if !denied.isEmpty, case .packetReceived(.subscribe(let subscribe)) = event {
@@ -119,7 +115,7 @@ extension MQTTConnectionHandler {
     }
 
     private func publish(_ message: MQTTInboundMessage) {
-        guard let context else { return }
+        guard let context, authorizePublish(message) else { return }
         let persisted = broker.publish(message, userName: userName, on: context.eventLoop)
         // Back-pressure: QoS 0 has no window, so a client with too many appends outstanding is
         // not read from until the journal catches up.
@@ -144,14 +140,15 @@ extension MQTTConnectionHandler {
         try? context.channel.syncOptions?.setOption(ChannelOptions.autoRead, value: on)
     }
 
-    /// Rewrites the actions of a SUBSCRIBE so that the filters the authorizer denied get
-    /// 0x87 (5.0) / 0x80 (3.1.1) in the SUBACK and are neither subscribed nor sent retained messages.
+    /// Rewrites the actions of a SUBSCRIBE so that the refused filters get their reason code
+    /// (0x87 not authorized, 0x97 quota exceeded; 0x80 in 3.1.1) in the SUBACK and are neither
+    /// subscribed nor sent retained messages.
     private func refuseSubscriptions(
-        _ subscribe: MQTTSubscribe, denied: [Int], actions: [MQTTSessionAction], session: inout MQTTSession
+        _ subscribe: MQTTSubscribe, denied: [Int: MQTTReasonCode], actions: [MQTTSessionAction], session: inout MQTTSession
     ) -> [MQTTSessionAction] {
-        let deniedFilters = Set(denied.map { subscribe.subscriptions[$0].topicFilter })
+        let deniedFilters = Set(denied.keys.map { subscribe.subscriptions[$0].topicFilter })
         for filter in deniedFilters { session.state.subscriptions[filter] = nil }
-        let refusal: MQTTReasonCode = session.version == .v5 ? .notAuthorized : .unspecifiedError
+        let isV5 = session.version == .v5
         return actions.compactMap { action -> MQTTSessionAction? in
             switch action {
             case .subscribe(let clientIdentifier, let requests):
@@ -162,7 +159,9 @@ extension MQTTConnectionHandler {
             case .send(let packets):
                 return .send(packets.map { packet in
                     guard case .suback(var suback) = packet, suback.packetIdentifier == subscribe.packetIdentifier else { return packet }
-                    for index in denied where index < suback.reasonCodes.count { suback.reasonCodes[index] = refusal }
+                    for (index, code) in denied where index < suback.reasonCodes.count {
+                        suback.reasonCodes[index] = isV5 ? code : .unspecifiedError
+                    }
                     return .suback(suback)
                 })
             default:

@@ -47,7 +47,9 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var userName: String?
     /// Who the connection authenticated as (set once CONNECT is accepted; re-authentication
     /// replaces it).
-    var authContext: MQTTAuthContext?
+    var authContext: MQTTAuthContext? {
+        didSet { reidentifyAccess() }
+    }
     /// The enhanced authentication exchange in progress (CONNECT or re-authentication).
     var exchange: (any MQTTAuthExchange)?
     /// The CONNECT waiting for its enhanced authentication to complete.
@@ -64,6 +66,11 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     var endedSession = false
     var outstandingAppends = 0
     var readingPaused = false
+    /// Authorization state once CONNECT is authenticated (with an ``MQTTAccessControl``).
+    var access: MQTTConnectionAccess?
+    /// Disconnected by the server with a DISCONNECT and half-closed: input is discarded until the
+    /// client closes (see ``disconnect(reason:)``).
+    var draining = false
 
     init(broker: MQTTBroker) {
         self.broker = broker
@@ -99,6 +106,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let packet = unwrapInboundIn(data)
+        if draining { return }
         switch phase {
         case .awaitingConnect:
             guard case .connect(let connect) = packet else {
@@ -115,6 +123,7 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         case .authenticating:
             continueAuthentication(packet)
         case .active:
+            if case .publish = packet, !admitPublishPacket() { return }
             handle(.packetReceived(packet))
         case .closed:
             break
@@ -155,6 +164,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
             closeChannel()
             return
         }
+        if let refusal = admissionRefusal(connect) {
+            refuse(connect, reason: refusal)
+            return
+        }
         phase = .connecting
         userName = connect.userName
         if connect.protocolVersion == .v5, let method = connect.properties.authenticationMethod {
@@ -187,6 +200,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
     }
 
     func refuse(_ connect: MQTTConnect, reason: MQTTReasonCode) {
+        // Refused while authenticating (no identity yet): an authentication failure to audit.
+        if (phase == .connecting || phase == .authenticating) && authContext == nil {
+            auditAuthenticationFailure(connect, reason: reason)
+        }
         let version = connect.protocolVersion
         if version == .v5 || MQTTConnectReturnCode(reasonCode: reason) != nil {
             write(.connack(MQTTConnAck(reasonCode: reason)), version: version)
@@ -208,6 +225,10 @@ final class MQTTConnectionHandler: ChannelInboundHandler, RemovableChannelHandle
         let assigned = connect.clientIdentifier.isEmpty
         let clientIdentifier =
             assigned ? broker.configuration.session.assignedClientIdentifierPrefix + String(ref.id) : connect.clientIdentifier
+        if let refusal = setUpAccess(connect, clientIdentifier: clientIdentifier) {
+            refuse(connect, reason: refusal)
+            return
+        }
         let bound = NIOLoopBound(self, eventLoop: ref.eventLoop)
         broker.attach(ref, clientIdentifier: clientIdentifier, connect: connect).whenComplete { result in
             let handler = bound.value

@@ -12,15 +12,21 @@ public struct AdminServer: Service {
     /// - Parameters:
     ///   - listener: Where to bind; port 0 picks a free port.
     ///   - readiness: Consulted by `/health/ready`.
+    ///   - tokens: Bearer tokens guarding every route but `/health/live` (``AdminAuthMiddleware``);
+    ///     `nil` leaves the API open.
+    ///   - audit: Where refused requests are recorded.
     ///   - logger: Logger for the HTTP server.
     ///   - onBound: Called with the bound port once the server listens.
     public init(
         listener: TributaryConfig.Listener,
         readiness: NodeReadiness,
+        tokens: AdminTokens? = nil,
+        audit: AuditLog? = nil,
         logger: Logger,
         onBound: @escaping @Sendable (Int) async -> Void
     ) {
         let router = Router()
+        if let tokens { router.add(middleware: AdminAuthMiddleware(tokens: tokens, audit: audit)) }
         router.get("/health/live") { _, _ in
             Self.json(.ok, #"{"status":"live"}"#)
         }

@@ -98,7 +98,7 @@ public enum ConfigCatalog {
                       default: "info", "Lowest level that is logged."),
         ConfigKeySpec("log.format", .choice(["text", "json"]), default: "text",
                       "`text` for humans, `json` for one JSON object per line (log shippers)."),
-    ]
+    ] + securityKeys
 
     /// Looks a key up by its dotted name.
     public static func spec(named name: String) -> ConfigKeySpec? {

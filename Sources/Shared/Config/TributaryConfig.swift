@@ -77,6 +77,8 @@ public struct TributaryConfig: Sendable, Equatable {
     public var auth: AuthSettings
     /// Logging.
     public var log: Log
+    /// Authorization, bans, limits, audit log and admin API authentication.
+    public var security: SecuritySettings
 }
 
 extension TributaryConfig {
@@ -150,6 +152,7 @@ extension TributaryConfig {
             throw .inconsistent(key: "mqtt.tls.client-auth", problem: "needs mqtt.tls.cert-file and mqtt.tls.key-file (client certificates are checked on the TLS listeners)")
         }
         self.auth = try AuthSettings(resolved: value)
+        self.security = SecuritySettings(resolved: value)
         self.log = Log(
             level: Logger.Level(rawValue: value("log.level").trimmingSpaces) ?? .info,
             format: LogFormat(rawValue: value("log.format").trimmingSpaces) ?? .text
