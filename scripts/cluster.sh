@@ -64,6 +64,8 @@ ready() {
 start_broker() {
   local id=$1
   TRIBUTARY_MQTT_SHARD_REPLICAS=${TRIBUTARY_MQTT_SHARD_REPLICAS:-3} \
+    TRIBUTARY_MQTT_ALLOW_ANONYMOUS=${TRIBUTARY_MQTT_ALLOW_ANONYMOUS:-true} \
+    TRIBUTARY_AUTH_ACL_NO_MATCH=${TRIBUTARY_AUTH_ACL_NO_MATCH:-allow} \
     launch "broker-$id" broker --id "$id" --meta "$(meta_list)" --data-dir "$DIR/broker-$id" \
     --mqtt-port "$(broker_mqtt "$id")" --ws-port "$(broker_ws "$id")" --admin-port "$(broker_admin "$id")" \
     --rpc-port "$(broker_rpc "$id")"

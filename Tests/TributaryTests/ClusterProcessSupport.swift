@@ -68,6 +68,11 @@ final class ClusterProcesses: @unchecked Sendable {
         return cluster
     }
 
+    /// Cluster brokers refuse anonymous clients and deny what no ACL rule allows by default; these
+    /// tests are about delivery and sessions, so their brokers open access explicitly (a test
+    /// passing these keys itself overrides them).
+    static let openAccess = ["TRIBUTARY_MQTT_ALLOW_ANONYMOUS": "true", "TRIBUTARY_AUTH_ACL_NO_MATCH": "allow"]
+
     /// Starts broker `id` on free ports; returns its MQTT port once it is ready.
     @discardableResult
     func startBroker(id: Int) async throws -> Int {
@@ -75,7 +80,7 @@ final class ClusterProcesses: @unchecked Sendable {
         let broker = try TributaryProcess(
             ["broker", "--id", "\(id)", "--meta", metaAddress, "--data-dir", data, "--mqtt-port", "0", "--ws-port", "0",
              "--admin-port", "0", "--lease-ttl-ms", "\(leaseTtlMs)"],
-            environment: brokerEnvironment, dataDirectory: data)
+            environment: Self.openAccess.merging(brokerEnvironment) { _, given in given }, dataDirectory: data)
         let fields = try #require(await broker.readyFields(), "broker \(id) not ready: \(broker.standardError)")
         let port = try #require(fields["mqtt"]?.split(separator: ":").last.flatMap { Int($0) }, "no mqtt port: \(fields)")
         brokers[id] = broker
