@@ -137,7 +137,7 @@ enum BrokerWiring {
         }
         assembly.readiness.register("mqtt")
         return MQTTBrokerService(
-            broker: broker, users: authentication.users, meta: meta, listeners: listeners, readiness: assembly.readiness,
+            broker: broker, users: users, meta: meta, listeners: listeners, readiness: assembly.readiness,
             report: report, access: access)
     }
 }
