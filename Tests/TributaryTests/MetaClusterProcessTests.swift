@@ -177,7 +177,9 @@ struct MetaCtlMembershipProcessTests {
         }
         let founders = cluster.ids.compactMap { cluster.addresses[$0] }.joined(separator: ",")
 
-        let watch = try TributaryProcess(["ctl", "kv", "watch", "app/", "--meta", cluster.addresses[2] ?? ""])
+        // From revision 1: the watch may subscribe after the put lands (process start-up on a
+        // loaded machine); the history replays it either way.
+        let watch = try TributaryProcess(["ctl", "kv", "watch", "app/", "--from-revision", "1", "--meta", cluster.addresses[2] ?? ""])
         let put = try TributaryProcess(["ctl", "kv", "put", "app/x", "1", "--meta", founders, "--timeout", "20"])
         #expect(await put.exitStatus() == 0, "stderr: \(put.standardError)")
         #expect(await eventually { watch.standardOutput.contains("PUT app/x = 1 revision=") }, "watch printed: \(watch.standardOutput)")
