@@ -76,7 +76,7 @@ struct ClusterProcessTests {
         let victim = cluster.metas[index]
         victim.signal(SIGKILL)
         _ = await victim.exitStatus()
-        _ = try await steady
+        print("meta leader killed:", try await steady.split(separator: "\n").filter { $0.contains("longest-ack-gap") })
         // Sessions (meta) still work: a persistent session moves between the brokers.
         _ = try await cluster.runScenario("session", ports)
         await meta.close()
@@ -102,7 +102,7 @@ struct ClusterProcessTests {
         // Kill the leader of the shard the first topic is on while QoS 1 messages flow.
         cluster.journals[index].signal(SIGKILL)
         _ = await cluster.journals[index].exitStatus()
-        _ = try await steady
+        print("journal leader killed:", try await steady.split(separator: "\n").filter { $0.contains("longest-ack-gap") })
         await meta.close()
         await cluster.stop()
     }

@@ -422,6 +422,8 @@ def steady(host, ports, base=None):
     pub = Client(host, p1, f"spub-{RUN}", 5)
     pub.connect()
     acked = []
+    last_ack = time.time()
+    longest_gap = 0.0
     for i in range(300):
         deadline = time.time() + 40
         while True:
@@ -432,6 +434,9 @@ def steady(host, ports, base=None):
                 pass
             if info.is_published():
                 acked.append(f"s{i}")
+                now = time.time()
+                longest_gap = max(longest_gap, now - last_ack)
+                last_ack = now
                 break
             check(time.time() < deadline, f"s{i} never acknowledged")
             if not pub.client.is_connected():
@@ -443,6 +448,8 @@ def steady(host, ports, base=None):
              f"every acknowledged message (missing {sorted(want - set(m[1] for m in sub.messages))[:10]})", timeout=40)
     for c in (sub, pub):
         c.stop()
+    # The longest time without an acknowledgement: the publishing pause the killed node caused.
+    print(f"steady longest-ack-gap-ms={int(longest_gap * 1000)}")
     print("steady ok")
 
 

@@ -120,8 +120,9 @@ struct MetaControllerTests {
         try await client.put(silent.key, silent.encodedBytes, lease: lease)
         // Node broker/8 keeps its registration alive.
         let kept = NodeRecord(role: "broker", id: 8, address: "10.0.0.8:7000", startedAtMillis: 1_700_000_000_001)
-        // (1.5 s: renewals every 0.5 s survive a loaded machine; the silent node's 0.6 s lease is what expires.)
-        let registration = NodeRegistration(client: client, record: kept, ttlMillis: 1_500, logger: cluster.logger)
+        // (3 s: renewals every second survive the starved cooperative pool of a loaded test run; the
+        // check below waits 1.5 TTLs, so the node is alive only because it renewed.)
+        let registration = NodeRegistration(client: client, record: kept, ttlMillis: 3_000, logger: cluster.logger)
         let keeperStarted = ContinuousClock.now
         let keeper = Task { await registration.run() }
 
@@ -148,7 +149,7 @@ struct MetaControllerTests {
         })
         #expect(await eventually { probe.events.withLockedValue { $0.last { $0.record.id == 7 } } == .joined(back) })
 
-        // The renewed node outlives several TTLs (time must pass for that) and is alive in the history.
+        // The renewed node outlives its TTL (time must pass for that) and is alive in the history.
         try await Task.sleep(until: keeperStarted + .milliseconds(4_500), clock: .continuous)
         #expect(probe.events.withLockedValue { events in
             events.contains { if case .joined(let record) = $0 { record.role == "broker" && record.id == 8 } else { false } }
@@ -161,7 +162,7 @@ struct MetaControllerTests {
         // Cancelling the registration revokes its lease: the node is dead at once, not after a TTL.
         keeper.cancel()
         await keeper.value
-        #expect(await eventually(timeout: .seconds(5)) {
+        #expect(await eventually(timeout: .milliseconds(2_500)) {
             let value = try? await client.get(NodeHistoryRecord.key(role: "broker", id: 8)).keyValue?.value
             return value.flatMap { try? NodeHistoryRecord(bytes: $0) }?.state == .dead
         })
