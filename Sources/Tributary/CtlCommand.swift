@@ -13,6 +13,7 @@ struct CtlCommand: AsyncParsableCommand {
         subcommands: [
             Status.self, Ping.self, CtlMetaCommand.self, CtlKVCommand.self, CtlShardCommand.self, CtlClusterCommand.self,
             CtlUserCommand.self, CtlACLCommand.self, CtlBlacklistCommand.self,
+            CtlTenantCommand.self,
         ]
     )
 
