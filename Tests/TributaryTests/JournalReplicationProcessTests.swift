@@ -23,6 +23,31 @@ struct JournalReplicationProcessTests {
         let failures = Mutex<[String]>([])
         let stop = Mutex(false)
         var count: Int { acks.withLock { $0.count } }
+
+        /// Starts `writers` tasks appending one record at a time to `shard` (values
+        /// `<prefix><writer>-<index>`) until ``stop`` is set, recording each acknowledgement and failure.
+        func startWriters(_ writers: Int, prefix: String, shard: String, client: JournalClusterClient) -> Task<Void, Never> {
+            Task {
+                await withTaskGroup(of: Void.self) { group in
+                    for writer in 0..<writers {
+                        group.addTask {
+                            var index = 0
+                            while !self.stop.withLock({ $0 }) {
+                                let value = "\(prefix)\(writer)-\(index)"
+                                index += 1
+                                let record = Record(timestamp: 1, key: ByteBuffer(string: "k"), value: ByteBuffer(string: value), headers: [])
+                                do {
+                                    let response = try await client.append(shard: shard, records: [record])
+                                    self.acks.withLock { $0.append(Ack(value: value, offset: response.baseOffset, at: .now)) }
+                                } catch {
+                                    self.failures.withLock { $0.append("\(value): \(error)") }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
     }
 
     final class Processes: Sendable {
@@ -104,26 +129,7 @@ struct JournalReplicationProcessTests {
             }
         }
         defer { tail.cancel() }
-        let writers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for writer in 0..<4 {
-                    group.addTask {
-                        var index = 0
-                        while !load.stop.withLock({ $0 }) {
-                            let value = "w\(writer)-\(index)"
-                            index += 1
-                            let record = Record(timestamp: 1, key: ByteBuffer(string: "k"), value: ByteBuffer(string: value), headers: [])
-                            do {
-                                let response = try await client.append(shard: "orders", records: [record])
-                                load.acks.withLock { $0.append(Ack(value: value, offset: response.baseOffset, at: .now)) }
-                            } catch {
-                                load.failures.withLock { $0.append("\(value): \(error)") }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let writers = load.startWriters(4, prefix: "w", shard: "orders", client: client)
         defer { writers.cancel() }
         func waitForAcks(_ more: Int, _ what: String) async throws {
             let target = load.count + more

@@ -53,26 +53,7 @@ struct JournalReplicationRestartProcessTests {
         let before = try #require(try await client.metadata(shard: "restart").activeSegment)
 
         let load = Load()
-        let writers = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for writer in 0..<2 {
-                    group.addTask {
-                        var index = 0
-                        while !load.stop.withLock({ $0 }) {
-                            let value = "r\(writer)-\(index)"
-                            index += 1
-                            let record = Record(timestamp: 1, key: ByteBuffer(string: "k"), value: ByteBuffer(string: value), headers: [])
-                            do {
-                                let response = try await client.append(shard: "restart", records: [record])
-                                load.acks.withLock { $0.append(Ack(value: value, offset: response.baseOffset, at: .now)) }
-                            } catch {
-                                load.failures.withLock { $0.append("\(value): \(error)") }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        let writers = load.startWriters(2, prefix: "r", shard: "restart", client: client)
         defer { writers.cancel() }
         let warmedUp = await eventually(timeout: .seconds(60)) { load.count >= 50 }
         #expect(warmedUp)
